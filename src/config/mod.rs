@@ -1,0 +1,362 @@
+//! Daemon configuration: the TOML file at `/etc/coocenter/coocenterd.toml`.
+//!
+//! Owns the schema, the compiled-in defaults fit for the appliance, and validation. Every key
+//! has a default, so an empty file is a valid configuration. Unknown keys and bad values are
+//! refused while parsing, so the error carries the file, line and column of the offending
+//! value (`check-config` prints exactly what `serve` would refuse with).
+
+mod values;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+pub use values::{Bounded, LogLevel};
+
+/// Where `serve` reads its configuration when `--config` is not given.
+pub const DEFAULT_CONFIG_PATH: &str = "/etc/coocenter/coocenterd.toml";
+
+/// The whole configuration. Field names are the TOML keys.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub http: HttpConfig,
+    pub storage: StorageConfig,
+    pub security: SecurityConfig,
+    pub ami: AmiConfig,
+    pub paths: PathsConfig,
+    pub log: LogConfig,
+}
+
+/// The HTTPS listener and its limits.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpConfig {
+    /// Addresses to listen on. The default, port 8080 of every address, answers on both the
+    /// WAN (192.168.1.100) and LAN (192.168.10.100) ports of the box.
+    #[serde(deserialize_with = "values::listen_addrs")]
+    pub listen: Vec<SocketAddr>,
+    /// PEM certificate chain. Generated (self-signed, ECDSA P-256) on first start if absent.
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key, kept with mode 0600. Generated together with the certificate.
+    pub tls_key: Option<PathBuf>,
+    /// Largest JSON request body accepted, in bytes; larger bodies get 413.
+    pub max_body_bytes: Bounded<1024, 16_777_216>,
+    /// Most simultaneous connections; further ones wait in the kernel's accept queue.
+    pub max_connections: Bounded<1, 4096>,
+}
+
+/// Where the daemon keeps its own state.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageConfig {
+    /// Database, TLS key and certificate, device identity.
+    pub data_dir: PathBuf,
+}
+
+/// Sessions and login throttling.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SecurityConfig {
+    /// A session unused for this long ends.
+    pub session_idle_minutes: Bounded<1, 1440>,
+    /// Consecutive failed logins from one address before it is locked out.
+    pub lockout_threshold: Bounded<1, 100>,
+    /// First lockout length; each further lockout of the same address doubles it.
+    pub lockout_base_seconds: Bounded<1, 86_400>,
+    /// Longest lockout.
+    pub lockout_max_seconds: Bounded<1, 86_400>,
+    /// Delay added to every failed login answer, growing with each failure (slows guessing).
+    pub failure_delay_ms: Bounded<0, 10_000>,
+}
+
+/// The Asterisk Manager Interface connection (used from the live-monitoring work on).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AmiConfig {
+    pub host: String,
+    pub port: Bounded<1, 65_535>,
+    pub username: String,
+    /// Never logged nor returned by the API.
+    pub secret: String,
+}
+
+/// Files the daemon shares with Asterisk.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PathsConfig {
+    pub prompts_dir: PathBuf,
+    pub recordings_dirs: Vec<PathBuf>,
+    pub voicemail_dir: PathBuf,
+    pub asterisk_config_dir: PathBuf,
+}
+
+/// Logging to standard error (the journal on the box).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    pub level: LogLevel,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            http: HttpConfig::default(),
+            storage: StorageConfig::default(),
+            security: SecurityConfig::default(),
+            ami: AmiConfig::default(),
+            paths: PathsConfig::default(),
+            log: LogConfig::default(),
+        }
+    }
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            listen: vec![SocketAddr::from(([0, 0, 0, 0], 8080))],
+            tls_cert: None,
+            tls_key: None,
+            max_body_bytes: Bounded(1_048_576),
+            max_connections: Bounded(512),
+        }
+    }
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        StorageConfig {
+            data_dir: PathBuf::from("/var/lib/coocenter"),
+        }
+    }
+}
+
+impl Default for SecurityConfig {
+    fn default() -> Self {
+        SecurityConfig {
+            session_idle_minutes: Bounded(30),
+            lockout_threshold: Bounded(5),
+            lockout_base_seconds: Bounded(60),
+            lockout_max_seconds: Bounded(3600),
+            failure_delay_ms: Bounded(250),
+        }
+    }
+}
+
+impl Default for AmiConfig {
+    fn default() -> Self {
+        AmiConfig {
+            host: "127.0.0.1".into(),
+            port: Bounded(5038),
+            username: "coocenterd".into(),
+            secret: String::new(),
+        }
+    }
+}
+
+impl Default for PathsConfig {
+    fn default() -> Self {
+        PathsConfig {
+            prompts_dir: PathBuf::from("/var/lib/asterisk/sounds/coocenter"),
+            recordings_dirs: vec![PathBuf::from("/var/spool/asterisk/monitor")],
+            voicemail_dir: PathBuf::from("/var/spool/asterisk/voicemail"),
+            asterisk_config_dir: PathBuf::from("/etc/asterisk"),
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            level: LogLevel(log::LevelFilter::Info),
+        }
+    }
+}
+
+/// A configuration file that could not be used, with where and why.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: cannot read: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}:{column}: {message}")]
+    Invalid {
+        path: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{path}: {message}")]
+    Inconsistent { path: String, message: String },
+}
+
+impl Config {
+    /// Reads and validates a configuration file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Config::parse(&text, &path.display().to_string())
+    }
+
+    /// Parses configuration text; `origin` names it in errors.
+    pub fn parse(text: &str, origin: &str) -> Result<Config, ConfigError> {
+        let config: Config = toml::from_str(text).map_err(|err| {
+            let (line, column) = err
+                .span()
+                .map(|span| line_and_column(text, span.start))
+                .unwrap_or((1, 1));
+            ConfigError::Invalid {
+                path: origin.to_string(),
+                line,
+                column,
+                message: err.message().to_string(),
+            }
+        })?;
+        config
+            .check_consistency()
+            .map_err(|message| ConfigError::Inconsistent {
+                path: origin.to_string(),
+                message,
+            })?;
+        Ok(config)
+    }
+
+    /// Rules that involve more than one key (single values are checked while parsing).
+    fn check_consistency(&self) -> Result<(), String> {
+        if self.http.tls_cert.is_some() != self.http.tls_key.is_some() {
+            return Err("http.tls_cert and http.tls_key must be set together".into());
+        }
+        if self.security.lockout_max_seconds.0 < self.security.lockout_base_seconds.0 {
+            return Err(
+                "security.lockout_max_seconds must not be below security.lockout_base_seconds"
+                    .into(),
+            );
+        }
+        if self.storage.data_dir.as_os_str().is_empty() {
+            return Err("storage.data_dir must not be empty".into());
+        }
+        Ok(())
+    }
+
+    /// The database file inside the data directory.
+    pub fn database_path(&self) -> PathBuf {
+        self.storage.data_dir.join("coocenter.db")
+    }
+
+    /// The TLS certificate and key paths: configured ones, or the generated pair in the data
+    /// directory.
+    pub fn tls_paths(&self) -> (PathBuf, PathBuf) {
+        match (&self.http.tls_cert, &self.http.tls_key) {
+            (Some(cert), Some(key)) => (cert.clone(), key.clone()),
+            _ => {
+                let dir = self.storage.data_dir.join("tls");
+                (dir.join("cert.pem"), dir.join("key.pem"))
+            }
+        }
+    }
+}
+
+/// 1-based line and column of a byte offset.
+fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before
+        .rfind('\n')
+        .map_or(before.len(), |nl| before.len() - nl - 1)
+        + 1;
+    (line, column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_file_gives_appliance_defaults() {
+        let config = Config::parse("", "t.toml").unwrap();
+        assert_eq!(config.http.listen, vec!["0.0.0.0:8080".parse().unwrap()]);
+        assert_eq!(config.storage.data_dir, PathBuf::from("/var/lib/coocenter"));
+        assert_eq!(config.ami.host, "127.0.0.1");
+        assert_eq!(config.ami.port.0, 5038);
+        assert_eq!(
+            config.tls_paths().1,
+            PathBuf::from("/var/lib/coocenter/tls/key.pem")
+        );
+    }
+
+    #[test]
+    fn unknown_key_is_refused_with_its_line() {
+        let err =
+            Config::parse("[http]\nlisten = [\"127.0.0.1:1\"]\nlistn = 3\n", "c.toml").unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.starts_with("c.toml:3:1: unknown field `listn`"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn unknown_section_is_refused() {
+        let err = Config::parse("[htp]\n", "c.toml").unwrap_err().to_string();
+        assert!(err.starts_with("c.toml:1:"), "{err}");
+        assert!(err.contains("unknown field `htp`"), "{err}");
+    }
+
+    #[test]
+    fn bad_listen_address_names_the_value() {
+        let err = Config::parse("[http]\nlisten = [\"1.2.3.4\"]\n", "c.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("c.toml:2:"), "{err}");
+        assert!(err.contains("\"1.2.3.4\""), "{err}");
+    }
+
+    #[test]
+    fn out_of_range_number_is_refused() {
+        let err = Config::parse("[security]\nsession_idle_minutes = 0\n", "c.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("c.toml:2:24:"), "{err}");
+        assert!(err.contains("between 1 and 1440"), "{err}");
+    }
+
+    #[test]
+    fn wrong_type_is_refused() {
+        let err = Config::parse("[ami]\nport = \"x\"\n", "c.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("c.toml:2:8:"), "{err}");
+    }
+
+    #[test]
+    fn bad_log_level_is_refused() {
+        let err = Config::parse("[log]\nlevel = \"loud\"\n", "c.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("error, warn, info, debug or trace"), "{err}");
+    }
+
+    #[test]
+    fn cert_without_key_is_inconsistent() {
+        let err = Config::parse("[http]\ntls_cert = \"/x.pem\"\n", "c.toml")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "c.toml: http.tls_cert and http.tls_key must be set together"
+        );
+    }
+
+    #[test]
+    fn empty_listen_list_is_refused() {
+        let err = Config::parse("[http]\nlisten = []\n", "c.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("at least one address"), "{err}");
+    }
+}

@@ -1,0 +1,33 @@
+//! `coocenterd demo`: a complete console on loopback with a data folder of its own, behaving
+//! like a new box (`admin`/`admin`, forced password change), so a newcomer can see it work
+//! without an appliance. Everything it writes stays inside that folder.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use crate::config::Config;
+
+/// The configuration of a demo console serving on `listen` with all state under `data_dir`.
+pub fn config(listen: SocketAddr, data_dir: &Path) -> Config {
+    let mut config = Config::default();
+    config.http.listen = vec![listen];
+    config.storage.data_dir = data_dir.join("data");
+    config.paths.prompts_dir = data_dir.join("sounds");
+    config.paths.recordings_dirs = vec![data_dir.join("monitor")];
+    config.paths.voicemail_dir = data_dir.join("voicemail");
+    config.paths.asterisk_config_dir = data_dir.join("asterisk");
+    // A demo is tried by hand: a mistyped password should not lock its user out for long.
+    config.security.lockout_base_seconds = crate::config::Bounded(10);
+    config.security.lockout_max_seconds = crate::config::Bounded(60);
+    config
+}
+
+/// A fresh, empty folder for a demo run under the system's temporary folder.
+pub fn fresh_data_dir() -> std::io::Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!(
+        "coocenterd-demo-{}",
+        hex::encode(rand::random::<[u8; 4]>())
+    ));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}

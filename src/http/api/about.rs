@@ -1,0 +1,47 @@
+//! `/api/v1/about`: what the admin menu's 系统说明 shows about the box.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::http::error::ErrorBody;
+use crate::http::json::ApiJson;
+use crate::http::session::AdminSession;
+use crate::http::AppState;
+
+#[derive(Serialize, ToSchema)]
+pub struct About {
+    pub product: String,
+    /// The call-center (daemon) version.
+    pub version: String,
+    pub hostname: String,
+    /// Compare with the fingerprint the browser shows in its certificate warning (manual §1).
+    pub tls_fingerprint_sha256: String,
+    /// When the console started (RFC 3339).
+    pub started_at: String,
+}
+
+/// Product, version and identity of the box.
+#[utoipa::path(
+    get,
+    path = "/api/v1/about",
+    tag = "system",
+    responses(
+        (status = 200, body = About),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "The default password must be changed first", body = ErrorBody)
+    )
+)]
+pub async fn about(State(state): State<Arc<AppState>>, _admin: AdminSession) -> ApiJson<About> {
+    ApiJson(About {
+        product: crate::PRODUCT_NAME.to_string(),
+        version: crate::VERSION.to_string(),
+        hostname: state.hostname.clone(),
+        tls_fingerprint_sha256: state.tls_fingerprint.clone(),
+        started_at: state
+            .started_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    })
+}

@@ -1,0 +1,82 @@
+//! The HTTPS front door: hyper (through axum) over rustls. Serves the embedded web UI, the JSON
+//! API under `/api/v1/`, and owns sessions, login, cross-site checks and request limits.
+//! Holds no business logic: a handler parses, calls a service (`accounts`, later `pbx`,
+//! `media`, `system`, `firmware`), and maps its result and error to a status.
+
+pub mod api;
+pub mod assets;
+pub mod error;
+pub mod guard;
+pub mod json;
+pub mod server;
+pub mod session;
+pub mod tls;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{any, get};
+use axum::Router;
+use bytes::Bytes;
+
+use crate::accounts::Accounts;
+use error::ApiError;
+use session::Sessions;
+
+/// What every handler can reach.
+pub struct AppState {
+    pub accounts: Accounts,
+    pub sessions: Sessions,
+    pub hostname: String,
+    pub tls_fingerprint: String,
+    pub started_at: chrono::DateTime<chrono::Utc>,
+    pub openapi_json: Bytes,
+}
+
+/// The peer address of the connection a request came on.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddr(pub SocketAddr);
+
+/// Builds the application: API, OpenAPI document, web UI, and the guards around them.
+pub fn router(
+    accounts: Accounts,
+    sessions: Sessions,
+    hostname: String,
+    tls_fingerprint: String,
+    max_body_bytes: usize,
+) -> Router {
+    let (api_routes, openapi) = api::routes();
+    let openapi_json = Bytes::from(
+        openapi
+            .to_pretty_json()
+            .expect("OpenAPI document serializes"),
+    );
+    let state = Arc::new(AppState {
+        accounts,
+        sessions,
+        hostname,
+        tls_fingerprint,
+        started_at: chrono::Utc::now(),
+        openapi_json,
+    });
+    api_routes
+        .route("/api/v1/openapi.json", get(api::openapi_document))
+        .route("/api", any(api_not_found))
+        .route("/api/{*rest}", any(api_not_found))
+        .method_not_allowed_fallback(method_not_allowed)
+        .fallback(assets::serve)
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(axum::middleware::from_fn(guard::refuse_cross_site))
+        .layer(axum::middleware::from_fn(error::localize_errors))
+        .layer(axum::middleware::from_fn(guard::security_headers))
+}
+
+async fn api_not_found() -> ApiError {
+    ApiError::not_found()
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::method_not_allowed()
+}

@@ -1,0 +1,243 @@
+//! Console sessions: a random token in a `Secure; HttpOnly; SameSite=Strict` cookie, mapped
+//! server-side to the account it belongs to. Sessions live in memory (a restart logs everyone
+//! out, which is what an appliance owner expects after a reboot), end after an idle timeout
+//! or at logout, and are capped in number so memory stays bounded.
+//!
+//! The extractors [`AnySession`] and [`AdminSession`] are how handlers demand a login: the
+//! first also admits a session that must still change its password, the second does not.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::FromRequestParts;
+use axum::http::header;
+use axum::http::request::Parts;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use sha2::{Digest, Sha256};
+
+use super::error::ApiError;
+use super::AppState;
+use crate::accounts::{Principal, ROLE_ADMIN};
+
+pub const COOKIE_NAME: &str = "coocenter_session";
+
+/// Most live sessions; the least recently used one goes when a new one would pass it.
+const MAX_SESSIONS: usize = 256;
+
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub account_id: i64,
+    pub username: String,
+    pub role: String,
+    pub must_change_password: bool,
+    /// The key of this session in the table (the SHA-256 of its token).
+    key: String,
+    last_seen: Instant,
+}
+
+pub struct Sessions {
+    idle_timeout: Duration,
+    table: Mutex<HashMap<String, Session>>,
+}
+
+/// Sessions are looked up by the hash of their token, so the table itself (a core dump, a
+/// debugger) never holds a usable cookie.
+fn key_of(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+impl Sessions {
+    pub fn new(idle_timeout: Duration) -> Sessions {
+        Sessions {
+            idle_timeout,
+            table: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Starts a session and returns its token (32 random bytes, base64url).
+    pub fn create(&self, principal: &Principal) -> String {
+        let token = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
+        let key = key_of(&token);
+        let now = Instant::now();
+        let mut table = self.table.lock().unwrap_or_else(|p| p.into_inner());
+        table.retain(|_, s| now.duration_since(s.last_seen) < self.idle_timeout);
+        if table.len() >= MAX_SESSIONS {
+            if let Some(oldest) = table
+                .values()
+                .min_by_key(|s| s.last_seen)
+                .map(|s| s.key.clone())
+            {
+                table.remove(&oldest);
+            }
+        }
+        table.insert(
+            key.clone(),
+            Session {
+                account_id: principal.account_id,
+                username: principal.username.clone(),
+                role: principal.role.clone(),
+                must_change_password: principal.must_change_password,
+                key,
+                last_seen: now,
+            },
+        );
+        token
+    }
+
+    /// The live session for a token, touched; `None` when unknown or idle too long.
+    pub fn get(&self, token: &str) -> Option<Session> {
+        let key = key_of(token);
+        let now = Instant::now();
+        let mut table = self.table.lock().unwrap_or_else(|p| p.into_inner());
+        let expired = match table.get_mut(&key) {
+            None => return None,
+            Some(session) if now.duration_since(session.last_seen) >= self.idle_timeout => true,
+            Some(session) => {
+                session.last_seen = now;
+                return Some(session.clone());
+            }
+        };
+        if expired {
+            table.remove(&key);
+        }
+        None
+    }
+
+    pub fn end(&self, session: &Session) {
+        let mut table = self.table.lock().unwrap_or_else(|p| p.into_inner());
+        table.remove(&session.key);
+    }
+
+    /// After a password change: this session may now use the console, and every other session
+    /// of the account ends (someone who knew the old password is logged out).
+    pub fn password_changed(&self, session: &Session) {
+        let mut table = self.table.lock().unwrap_or_else(|p| p.into_inner());
+        table.retain(|key, s| s.account_id != session.account_id || *key == session.key);
+        if let Some(current) = table.get_mut(&session.key) {
+            current.must_change_password = false;
+        }
+    }
+}
+
+/// The `Set-Cookie` value that starts a session.
+pub fn cookie_for(token: &str) -> String {
+    format!("{COOKIE_NAME}={token}; Path=/; Secure; HttpOnly; SameSite=Strict")
+}
+
+/// The `Set-Cookie` value that removes it from the browser.
+pub fn clearing_cookie() -> String {
+    format!("{COOKIE_NAME}=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0")
+}
+
+fn token_from(parts: &Parts) -> Option<&str> {
+    parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE_NAME)
+        .map(|(_, value)| value)
+}
+
+/// Any logged-in session, including one that must still change its password.
+pub struct AnySession(pub Session);
+
+impl FromRequestParts<Arc<AppState>> for AnySession {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, Self::Rejection> {
+        token_from(parts)
+            .and_then(|token| state.sessions.get(token))
+            .map(AnySession)
+            .ok_or_else(ApiError::not_logged_in)
+    }
+}
+
+/// A logged-in administrator who has set their own password.
+pub struct AdminSession(pub Session);
+
+impl FromRequestParts<Arc<AppState>> for AdminSession {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, Self::Rejection> {
+        let AnySession(session) = AnySession::from_request_parts(parts, state).await?;
+        if session.must_change_password {
+            return Err(ApiError::password_change_required());
+        }
+        if session.role != ROLE_ADMIN {
+            return Err(ApiError::new(
+                axum::http::StatusCode::FORBIDDEN,
+                "forbidden",
+                crate::i18n::Text::fixed("没有权限执行此操作。", "You are not allowed to do this."),
+            ));
+        }
+        Ok(AdminSession(session))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn principal(id: i64) -> Principal {
+        Principal {
+            account_id: id,
+            username: format!("user{id}"),
+            role: ROLE_ADMIN.into(),
+            must_change_password: true,
+        }
+    }
+
+    #[test]
+    fn tokens_are_random_and_end_at_logout() {
+        let sessions = Sessions::new(Duration::from_secs(60));
+        let a = sessions.create(&principal(1));
+        let b = sessions.create(&principal(1));
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 43);
+        let session = sessions.get(&a).unwrap();
+        sessions.end(&session);
+        assert!(sessions.get(&a).is_none());
+        assert!(sessions.get(&b).is_some());
+        assert!(sessions.get("forged").is_none());
+    }
+
+    #[test]
+    fn idle_sessions_expire() {
+        let sessions = Sessions::new(Duration::from_millis(30));
+        let token = sessions.create(&principal(1));
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(sessions.get(&token).is_none());
+    }
+
+    #[test]
+    fn password_change_ends_the_other_sessions_of_the_account() {
+        let sessions = Sessions::new(Duration::from_secs(60));
+        let mine = sessions.create(&principal(1));
+        let stolen = sessions.create(&principal(1));
+        let someone_else = sessions.create(&principal(2));
+        sessions.password_changed(&sessions.get(&mine).unwrap());
+        assert!(!sessions.get(&mine).unwrap().must_change_password);
+        assert!(sessions.get(&stolen).is_none());
+        assert!(sessions.get(&someone_else).is_some());
+    }
+
+    #[test]
+    fn table_is_capped() {
+        let sessions = Sessions::new(Duration::from_secs(60));
+        for n in 0..(MAX_SESSIONS + 10) {
+            sessions.create(&principal(n as i64));
+        }
+        assert_eq!(sessions.table.lock().unwrap().len(), MAX_SESSIONS);
+    }
+}

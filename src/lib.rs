@@ -1,0 +1,133 @@
+//! `coocenterd`, the management daemon of the CooCenter call-center appliance.
+//!
+//! One process, one job per module (see DESIGN.md): `http` serves the console over HTTPS,
+//! `accounts` decides who may log in, `store` keeps state in SQLite, `system` reads the box,
+//! `config` describes it all. [`run`] is the single entry used by `main` and by the tests:
+//! it starts everything from a [`Config`] and stops when the shutdown token is cancelled.
+
+pub mod accounts;
+pub mod config;
+pub mod demo;
+pub mod fs_atomic;
+pub mod http;
+pub mod i18n;
+pub mod store;
+pub mod system;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use accounts::throttle::{LoginThrottle, ThrottlePolicy};
+use accounts::Accounts;
+pub use config::Config;
+use http::session::Sessions;
+use store::Store;
+
+pub const PRODUCT_NAME: &str = "CooCenter";
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// A daemon that has bound its sockets and is ready to serve.
+pub struct Daemon {
+    server: http::server::Server,
+    local_addrs: Vec<SocketAddr>,
+    tls_fingerprint: String,
+}
+
+impl Daemon {
+    /// The addresses actually bound (port 0 in the config becomes the real port here).
+    pub fn local_addrs(&self) -> &[SocketAddr] {
+        &self.local_addrs
+    }
+
+    /// SHA-256 fingerprint of the served certificate, as browsers show it.
+    pub fn tls_fingerprint(&self) -> &str {
+        &self.tls_fingerprint
+    }
+
+    /// Serves until `shutdown` is cancelled, then finishes requests in flight.
+    pub async fn serve(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        self.server.serve(shutdown).await;
+        log::info!("stopped");
+        Ok(())
+    }
+}
+
+/// Opens the store, prepares accounts and TLS, and binds the listeners.
+pub async fn start(config: Config) -> anyhow::Result<Daemon> {
+    let data_dir = config.storage.data_dir.clone();
+    fs_atomic::create_private_dir(&data_dir)?;
+    let database = config.database_path();
+    let store = tokio::task::spawn_blocking(move || Store::open(&database))
+        .await?
+        .with_context(|| format!("opening the database in {}", data_dir.display()))?;
+
+    let security = &config.security;
+    let throttle = LoginThrottle::new(ThrottlePolicy {
+        threshold: security.lockout_threshold.get() as u32,
+        base_lockout: Duration::from_secs(security.lockout_base_seconds.get()),
+        max_lockout: Duration::from_secs(security.lockout_max_seconds.get()),
+        failure_delay: Duration::from_millis(security.failure_delay_ms.get()),
+    });
+    let accounts = Accounts::new(store, throttle);
+    accounts
+        .ensure_default_admin()
+        .await
+        .context("creating the default administrator")?;
+
+    let hostname = system::hostname();
+    let (cert_path, key_path) = config.tls_paths();
+    let may_generate = config.http.tls_cert.is_none();
+    let identity = {
+        let hostname = hostname.clone();
+        tokio::task::spawn_blocking(move || {
+            http::tls::load_or_generate(&cert_path, &key_path, may_generate, &hostname)
+        })
+        .await??
+    };
+    log::info!(
+        "TLS certificate SHA-256 fingerprint {} (compare it with the browser's certificate warning)",
+        identity.fingerprint_sha256
+    );
+
+    let mut listeners = Vec::new();
+    let mut local_addrs = Vec::new();
+    for addr in &config.http.listen {
+        let listener = TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("listening on {addr}"))?;
+        let local = listener.local_addr()?;
+        log::info!("serving the console on https://{local}/");
+        local_addrs.push(local);
+        listeners.push(listener);
+    }
+
+    let sessions = Sessions::new(Duration::from_secs(
+        config.security.session_idle_minutes.get() * 60,
+    ));
+    let app = http::router(
+        accounts,
+        sessions,
+        hostname,
+        identity.fingerprint_sha256.clone(),
+        config.http.max_body_bytes.get() as usize,
+    );
+    Ok(Daemon {
+        server: http::server::Server {
+            listeners,
+            tls: identity.server_config,
+            app,
+            max_connections: config.http.max_connections.get() as usize,
+        },
+        local_addrs,
+        tls_fingerprint: identity.fingerprint_sha256,
+    })
+}
+
+/// Starts the daemon and serves until `shutdown` is cancelled.
+pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<()> {
+    start(config).await?.serve(shutdown).await
+}

@@ -1,0 +1,155 @@
+//! The `coocenterd` command line: parses arguments, sets up logging and signals, and hands
+//! over to the library's `run`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tokio_util::sync::CancellationToken;
+
+use coocenterd::config::{Config, DEFAULT_CONFIG_PATH};
+
+#[derive(Parser)]
+#[command(
+    name = "coocenterd",
+    version,
+    about = "Management daemon of the CooCenter call-center appliance"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the console with the given configuration (the appliance's service).
+    Serve {
+        #[arg(long, default_value = DEFAULT_CONFIG_PATH)]
+        config: PathBuf,
+    },
+    /// Run a complete demo console on loopback with a fresh data folder of its own.
+    Demo {
+        /// Address to serve on (port 0 picks a free port).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// Keep the demo's state in this folder instead of a fresh temporary one.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+    /// Check a configuration file and print what is wrong with it.
+    CheckConfig { file: PathBuf },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::CheckConfig { file } => match Config::load(&file) {
+            Ok(_) => {
+                println!("{}: OK", file.display());
+                ExitCode::SUCCESS
+            }
+            Err(err) => {
+                eprintln!("{err}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::Serve { config } => {
+            let config = match Config::load(&config) {
+                Ok(config) => config,
+                Err(err) => {
+                    eprintln!("{err}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            init_logging(config.log.level.0);
+            serve(config, None)
+        }
+        Command::Demo { listen, data_dir } => {
+            let (data_dir, temporary) = match data_dir {
+                Some(dir) => (dir, false),
+                None => match coocenterd::demo::fresh_data_dir() {
+                    Ok(dir) => (dir, true),
+                    Err(err) => {
+                        eprintln!("cannot create a demo data folder: {err}");
+                        return ExitCode::FAILURE;
+                    }
+                },
+            };
+            let config = coocenterd::demo::config(listen, &data_dir);
+            init_logging(config.log.level.0);
+            let code = serve(config, Some(&data_dir));
+            if temporary {
+                let _ = std::fs::remove_dir_all(&data_dir);
+            }
+            code
+        }
+    }
+}
+
+fn init_logging(level: log::LevelFilter) {
+    let config = simplelog::ConfigBuilder::new()
+        .set_time_format_rfc3339()
+        .set_target_level(log::LevelFilter::Off)
+        .set_thread_level(log::LevelFilter::Off)
+        .add_filter_allow_str("coocenterd")
+        .build();
+    let _ = simplelog::TermLogger::init(
+        level,
+        config,
+        simplelog::TerminalMode::Stderr,
+        simplelog::ColorChoice::Never,
+    );
+}
+
+fn serve(config: Config, demo_dir: Option<&std::path::Path>) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        let daemon = coocenterd::start(config).await?;
+        if let Some(dir) = demo_dir {
+            for addr in daemon.local_addrs() {
+                println!("CooCenter demo console: https://{addr}/");
+            }
+            println!("Log in as admin / admin (you will be asked to set a new password).");
+            println!("Certificate SHA-256: {}", daemon.tls_fingerprint());
+            println!("Demo data: {}    Stop with Ctrl-C.", dir.display());
+        }
+        let shutdown = CancellationToken::new();
+        tokio::spawn(stop_on_signal(shutdown.clone()));
+        daemon.serve(shutdown).await
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            log::error!("{err:#}");
+            eprintln!("coocenterd: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn stop_on_signal(shutdown: CancellationToken) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        log::error!("cannot install signal handlers");
+        return;
+    };
+    tokio::select! {
+        _ = term.recv() => log::info!("SIGTERM received, stopping"),
+        _ = int.recv() => log::info!("SIGINT received, stopping"),
+    }
+    shutdown.cancel();
+}

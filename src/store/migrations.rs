@@ -1,0 +1,61 @@
+//! The schema, as an append-only list of migrations. Never edit a released step: add one.
+
+use rusqlite::Connection;
+use rusqlite_migration::{Migrations, M};
+
+fn steps() -> Migrations<'static> {
+    Migrations::new(vec![M::up(
+        r#"
+        CREATE TABLE accounts (
+            id                    INTEGER PRIMARY KEY,
+            username              TEXT NOT NULL UNIQUE,
+            role                  TEXT NOT NULL CHECK (role IN ('admin')),
+            password_hash         TEXT NOT NULL,
+            must_change_password  INTEGER NOT NULL,
+            created_at            INTEGER NOT NULL,
+            password_changed_at   INTEGER
+        );
+        CREATE TABLE password_history (
+            account_id     INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+            password_hash  TEXT NOT NULL,
+            replaced_at    INTEGER NOT NULL
+        );
+        CREATE INDEX password_history_account ON password_history(account_id, replaced_at);
+        CREATE TABLE settings (
+            key         TEXT PRIMARY KEY,
+            value       TEXT NOT NULL,
+            updated_at  INTEGER NOT NULL
+        );
+        CREATE TABLE oplog (
+            id          INTEGER PRIMARY KEY,
+            at          INTEGER NOT NULL,
+            agent_name  TEXT NOT NULL,
+            job_number  TEXT NOT NULL,
+            extension   TEXT NOT NULL,
+            event_type  TEXT NOT NULL,
+            detail      TEXT NOT NULL
+        );
+        CREATE INDEX oplog_at ON oplog(at);
+        CREATE TABLE audit (
+            id        INTEGER PRIMARY KEY,
+            at        INTEGER NOT NULL,
+            actor     TEXT NOT NULL,
+            action    TEXT NOT NULL,
+            target    TEXT NOT NULL,
+            before    TEXT,
+            after     TEXT,
+            address   TEXT
+        );
+        CREATE INDEX audit_at ON audit(at);
+        "#,
+    )])
+}
+
+pub fn apply(conn: &mut Connection) -> Result<(), rusqlite_migration::Error> {
+    steps().to_latest(conn)
+}
+
+#[cfg(test)]
+pub fn validate() {
+    steps().validate().unwrap();
+}
