@@ -18,7 +18,7 @@ pub use values::{Bounded, LogLevel};
 pub const DEFAULT_CONFIG_PATH: &str = "/etc/coocenter/coocenterd.toml";
 
 /// The whole configuration. Field names are the TOML keys.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     pub http: HttpConfig,
@@ -97,19 +97,6 @@ pub struct PathsConfig {
 #[serde(default, deny_unknown_fields)]
 pub struct LogConfig {
     pub level: LogLevel,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            http: HttpConfig::default(),
-            storage: StorageConfig::default(),
-            security: SecurityConfig::default(),
-            ami: AmiConfig::default(),
-            paths: PathsConfig::default(),
-            log: LogConfig::default(),
-        }
-    }
 }
 
 impl Default for HttpConfig {

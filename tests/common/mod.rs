@@ -85,13 +85,14 @@ impl TestDaemon {
         for cert in rustls_pemfile::certs(&mut &cert_pem[..]) {
             roots.add(cert.unwrap()).unwrap();
         }
-        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+        let mut tls = rustls::ClientConfig::builder_with_provider(Arc::new(
             rustls::crypto::ring::default_provider(),
         ))
         .with_safe_default_protocol_versions()
         .unwrap()
         .with_root_certificates(roots)
         .with_no_client_auth();
+        tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
         Client::builder()
             .use_preconfigured_tls(tls)
             .resolve("localhost", self.addr)
