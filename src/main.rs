@@ -115,6 +115,11 @@ fn serve(config: Config, demo_dir: Option<&std::path::Path>) -> ExitCode {
         }
     };
     let result = runtime.block_on(async {
+        // Signal handlers go in before anything is announced, so a SIGTERM sent as soon as the
+        // URL is printed stops us cleanly instead of killing us.
+        let shutdown = CancellationToken::new();
+        let signals = Signals::install()?;
+        tokio::spawn(signals.cancel_on_first(shutdown.clone()));
         let daemon = coocenterd::start(config).await?;
         if let Some(dir) = demo_dir {
             for addr in daemon.local_addrs() {
@@ -124,8 +129,6 @@ fn serve(config: Config, demo_dir: Option<&std::path::Path>) -> ExitCode {
             println!("Certificate SHA-256: {}", daemon.tls_fingerprint());
             println!("Demo data: {}    Stop with Ctrl-C.", dir.display());
         }
-        let shutdown = CancellationToken::new();
-        tokio::spawn(stop_on_signal(shutdown.clone()));
         daemon.serve(shutdown).await
     });
     match result {
@@ -138,18 +141,26 @@ fn serve(config: Config, demo_dir: Option<&std::path::Path>) -> ExitCode {
     }
 }
 
-async fn stop_on_signal(shutdown: CancellationToken) {
-    use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut term), Ok(mut int)) = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) else {
-        log::error!("cannot install signal handlers");
-        return;
-    };
-    tokio::select! {
-        _ = term.recv() => log::info!("SIGTERM received, stopping"),
-        _ = int.recv() => log::info!("SIGINT received, stopping"),
+/// SIGTERM (the service manager) and SIGINT (Ctrl-C), both meaning "stop cleanly".
+struct Signals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn install() -> anyhow::Result<Signals> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Signals {
+            term: signal(SignalKind::terminate())?,
+            int: signal(SignalKind::interrupt())?,
+        })
     }
-    shutdown.cancel();
+
+    async fn cancel_on_first(mut self, shutdown: CancellationToken) {
+        tokio::select! {
+            _ = self.term.recv() => log::info!("SIGTERM received, stopping"),
+            _ = self.int.recv() => log::info!("SIGINT received, stopping"),
+        }
+        shutdown.cancel();
+    }
 }

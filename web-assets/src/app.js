@@ -1,0 +1,142 @@
+// The application shell: who is logged in, and which screen to show.
+//
+// Auth states:
+//   checking     – GET /api/v1/session in flight (first load)
+//   anon         – login page (#/login)
+//   must_change  – forced password change (#/change-password), nothing else reachable
+//   ready        – the console frame with the page of the current route
+//
+// Any API answer 401 moves to `anon`; 403 `password_change_required` moves to
+// `must_change` (handlers installed into api.js). A deep link opened while logged
+// out (or when the session ends) is remembered and opened after the next login.
+
+import { html } from 'htm/preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { api, setAuthHandlers } from './api.js';
+import { t, useLang } from './i18n.js';
+import { currentPath, navigate, useRoute } from './router.js';
+import { NAV_PAGES, isAppPath } from './nav.js';
+import { Frame } from './components/frame.js';
+import { Alert, Spinner } from './components/ui.js';
+import { LoginPage } from './pages/login.js';
+import { ForcedPasswordPage } from './pages/forced-password.js';
+import { NotAvailablePage, NotFoundPage } from './pages/placeholder.js';
+import { SettingsPage } from './pages/settings.js';
+import { AboutPage } from './pages/about.js';
+
+const HOME = '/dashboard';
+/** Routes that only make sense while logged out or before the password change. */
+const AUTH_PATHS = ['/', '/login', '/change-password'];
+
+/** The page for `path` and its title (for the frame and document.title). */
+function resolvePage(path) {
+  if (path === '/settings') return { title: t('page.settings'), view: html`<${SettingsPage} />` };
+  if (path === '/about') return { title: t('page.about'), view: html`<${AboutPage} />` };
+  if (path === '/console') {
+    const title = t('page.console');
+    return { title, view: html`<${NotAvailablePage} title=${title} eyebrow=${t('settings.console.title')} />` };
+  }
+  const nav = NAV_PAGES.get(path);
+  if (nav) {
+    const title = t(`nav.${nav.key}`);
+    const eyebrow = nav.parent ? t(`nav.${nav.parent}`) : undefined;
+    return { title, view: html`<${NotAvailablePage} key=${path} title=${title} eyebrow=${eyebrow} />` };
+  }
+  return { title: t('page.notFound'), view: html`<${NotFoundPage} />` };
+}
+
+export function App() {
+  useLang(); // re-render everything on a language switch
+  const path = useRoute();
+  const [auth, setAuth] = useState({ state: 'checking', user: null, notice: null });
+  const [bootError, setBootError] = useState(null);
+  const returnTo = useRef(null);
+
+  function rememberRoute() {
+    const p = currentPath();
+    if (isAppPath(p)) returnTo.current = p;
+  }
+
+  async function checkSession() {
+    setBootError(null);
+    try {
+      const s = await api.session();
+      setAuth({ state: s && s.must_change_password ? 'must_change' : 'ready', user: s, notice: null });
+    } catch (err) {
+      if (err.status === 401) setAuth({ state: 'anon', user: null, notice: null });
+      else if (!(err.status === 403 && err.code === 'password_change_required')) setBootError(err);
+    }
+  }
+
+  useEffect(() => {
+    setAuthHandlers({
+      unauthorized: () =>
+        setAuth((prev) => {
+          if (prev.state === 'anon') return prev;
+          rememberRoute();
+          const expired = prev.state === 'ready' || prev.state === 'must_change';
+          return { state: 'anon', user: null, notice: expired ? 'expired' : null };
+        }),
+      passwordChangeRequired: () =>
+        setAuth((prev) => (prev.state === 'must_change' ? prev : { state: 'must_change', user: prev.user, notice: null })),
+    });
+    rememberRoute();
+    checkSession();
+  }, []);
+
+  // Keep the address bar in line with the auth state.
+  useEffect(() => {
+    if (auth.state === 'anon' && path !== '/login') navigate('/login', { replace: true });
+    else if (auth.state === 'must_change' && path !== '/change-password') navigate('/change-password', { replace: true });
+    else if (auth.state === 'ready' && AUTH_PATHS.includes(path)) {
+      const to = returnTo.current || HOME;
+      returnTo.current = null;
+      navigate(to, { replace: true });
+    }
+  }, [auth.state, path]);
+
+  function onLoggedIn({ username, mustChange }) {
+    const user = { username };
+    if (mustChange) {
+      setAuth({ state: 'must_change', user, notice: null });
+    } else {
+      setAuth({ state: 'ready', user, notice: null });
+      navigate(returnTo.current || HOME, { replace: true });
+      returnTo.current = null;
+    }
+  }
+
+  function onPasswordChanged() {
+    setAuth((prev) => ({ state: 'ready', user: prev.user, notice: null }));
+    navigate(returnTo.current || HOME, { replace: true });
+    returnTo.current = null;
+  }
+
+  async function logout() {
+    returnTo.current = null;
+    try {
+      await api.logout();
+    } catch {
+      // the session is forgotten on this side either way
+    }
+    setAuth({ state: 'anon', user: null, notice: null });
+    navigate('/login', { replace: true });
+  }
+
+  if (bootError) {
+    return html`<div class="boot">
+      <${Alert} kind="error" testid="boot-error">${t('error.boot')} ${bootError.message}<//>
+      <button type="button" class="btn btn-primary" onClick=${checkSession}>${t('common.retry')}</button>
+    </div>`;
+  }
+  if (auth.state === 'checking') return html`<div class="boot"><${Spinner} /></div>`;
+  if (auth.state === 'anon') {
+    return html`<${LoginPage} notice=${auth.notice === 'expired' ? t('login.expired') : null} onLoggedIn=${onLoggedIn} />`;
+  }
+  if (auth.state === 'must_change') {
+    return html`<${ForcedPasswordPage} onChanged=${onPasswordChanged} onLogout=${logout} />`;
+  }
+
+  const page = resolvePage(AUTH_PATHS.includes(path) ? HOME : path);
+  return html`<${Frame} path=${path} title=${page.title} user=${auth.user} onLogout=${logout}>${page.view}<//>`;
+}

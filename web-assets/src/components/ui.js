@@ -1,0 +1,92 @@
+// Small shared building blocks: alerts, form fields, language switch, page header.
+
+import { html } from 'htm/preact';
+import { LANGS, getLang, setLang, t } from '../i18n.js';
+import { Icon } from './icons.js';
+
+const ALERT_ICON = { error: 'alert', success: 'check', info: 'info' };
+
+export function Alert({ kind = 'info', testid, children }) {
+  if (!children) return null;
+  return html`<div
+    class=${`alert alert-${kind}`}
+    role=${kind === 'error' ? 'alert' : 'status'}
+    data-testid=${testid}
+  >
+    <${Icon} name=${ALERT_ICON[kind]} size=${16} class="alert-icon" />
+    <div class="alert-text">${children}</div>
+  </div>`;
+}
+
+/** A labelled input. `icon` puts a glyph inside the input on the left. */
+export function Field({ id, label, type = 'text', value, onInput, autocomplete, icon, hint, inputRef, disabled }) {
+  const hintId = hint ? `${id}-hint` : undefined;
+  return html`<div class="field">
+    <label class="field-label" for=${id}>${label}</label>
+    <div class=${icon ? 'input-wrap has-icon' : 'input-wrap'}>
+      ${icon && html`<${Icon} name=${icon} size=${16} class="input-icon" />`}
+      <input
+        id=${id}
+        name=${id}
+        data-testid=${id}
+        class="input"
+        type=${type}
+        value=${value}
+        autocomplete=${autocomplete}
+        ref=${inputRef}
+        disabled=${disabled}
+        spellcheck=${false}
+        aria-describedby=${hintId}
+        onInput=${(e) => onInput(e.currentTarget.value)}
+      />
+    </div>
+    ${hint && html`<p class="field-hint" id=${hintId}>${hint}</p>`}
+  </div>`;
+}
+
+/** 中文 / English segmented switch. `tone` is 'dark' on the top bar. */
+export function LangSwitch({ tone = 'light' }) {
+  const lang = getLang();
+  return html`<div class=${`seg seg-${tone}`} role="group" aria-label=${t('lang.label')} data-testid="lang-switch">
+    ${LANGS.map(
+      (l) => html`<button
+        type="button"
+        class="seg-btn"
+        lang=${l === 'en' ? 'en' : 'zh-CN'}
+        aria-pressed=${lang === l ? 'true' : 'false'}
+        data-testid=${`lang-${l}`}
+        id=${`lang-${l}`}
+        onClick=${() => setLang(l)}
+      >${t(`lang.${l}`)}</button>`,
+    )}
+  </div>`;
+}
+
+export function PageHeader({ title, eyebrow, description, actions }) {
+  return html`<header class="page-header">
+    <div class="page-header-text">
+      ${eyebrow && html`<div class="page-eyebrow">${eyebrow}</div>`}
+      <h1 class="page-title" id="page-title" data-testid="page-title">${title}</h1>
+      ${description && html`<p class="page-desc">${description}</p>`}
+    </div>
+    ${actions && html`<div class="page-actions">${actions}</div>`}
+  </header>`;
+}
+
+export function Card({ title, description, children, testid, class: cls = '' }) {
+  return html`<section class=${'card ' + cls} data-testid=${testid}>
+    ${title &&
+    html`<div class="card-head">
+      <h2 class="card-title">${title}</h2>
+      ${description && html`<p class="card-desc">${description}</p>`}
+    </div>`}
+    <div class="card-body">${children}</div>
+  </section>`;
+}
+
+export function Spinner({ label }) {
+  return html`<div class="loading" role="status">
+    <span class="spinner" aria-hidden="true"></span>
+    <span>${label || t('common.loading')}</span>
+  </div>`;
+}
