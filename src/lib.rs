@@ -6,11 +6,13 @@
 //! it starts everything from a [`Config`] and stops when the shutdown token is cancelled.
 
 pub mod accounts;
+pub mod ami;
 pub mod config;
 pub mod demo;
 pub mod fs_atomic;
 pub mod http;
 pub mod i18n;
+pub mod pbx;
 pub mod store;
 pub mod system;
 

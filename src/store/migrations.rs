@@ -4,8 +4,9 @@ use rusqlite::Connection;
 use rusqlite_migration::{Migrations, M};
 
 fn steps() -> Migrations<'static> {
-    Migrations::new(vec![M::up(
-        r#"
+    Migrations::new(vec![
+        M::up(
+            r#"
         CREATE TABLE accounts (
             id                    INTEGER PRIMARY KEY,
             username              TEXT NOT NULL UNIQUE,
@@ -48,7 +49,42 @@ fn steps() -> Migrations<'static> {
         );
         CREATE INDEX audit_at ON audit(at);
         "#,
-    )])
+        ),
+        M::up(
+            r#"
+        CREATE TABLE queue_calls (
+            id               INTEGER PRIMARY KEY,
+            uniqueid         TEXT NOT NULL,
+            queue            TEXT NOT NULL,
+            caller_number    TEXT NOT NULL,
+            caller_name      TEXT NOT NULL,
+            joined_at        INTEGER NOT NULL,
+            answered_at      INTEGER,
+            agent_interface  TEXT,
+            agent_name       TEXT,
+            ended_at         INTEGER,
+            hold_seconds     INTEGER,
+            talk_seconds     INTEGER,
+            outcome          TEXT CHECK (outcome IN ('answered', 'abandoned', 'timeout', 'other')),
+            UNIQUE (uniqueid, queue)
+        );
+        CREATE INDEX queue_calls_joined ON queue_calls(joined_at);
+        CREATE INDEX queue_calls_queue ON queue_calls(queue, joined_at);
+        CREATE TABLE queue_stats_epoch (
+            queue  TEXT PRIMARY KEY,
+            since  INTEGER NOT NULL
+        );
+        CREATE TABLE recordings (
+            id           INTEGER PRIMARY KEY,
+            uniqueid     TEXT NOT NULL,
+            path         TEXT NOT NULL UNIQUE,
+            started_at   INTEGER NOT NULL,
+            queue        TEXT
+        );
+        CREATE INDEX recordings_started ON recordings(started_at);
+        "#,
+        ),
+    ])
 }
 
 pub fn apply(conn: &mut Connection) -> Result<(), rusqlite_migration::Error> {

@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod calls;
 mod migrations;
 pub mod oplog;
 pub mod settings;

@@ -1,0 +1,596 @@
+//! The call-center meaning of AMI: the live model of queues, members and waiting callers;
+//! call outcomes persisted for statistics; and the commands the console sends to Asterisk.
+//!
+//! One worker task owns the model. It subscribes to the AMI client's events, rebuilds the
+//! model from `QueueStatus` after every (re)connect, applies events as they come, writes call
+//! outcomes to the store, and publishes what the console shows on two `watch` channels:
+//! [`LiveView`] (changes with every queue event; pushed to browsers at once) and
+//! [`StatsView`] (counts and today's trend; changes with call outcomes). Nothing polls
+//! Asterisk per browser request. Calls `ami` and `store`; knows nothing of HTTP.
+
+pub mod calls;
+pub mod model;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{Local, TimeZone, Timelike};
+use serde::Serialize;
+use tokio::sync::{broadcast, watch};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use utoipa::ToSchema;
+
+use crate::ami::{self, Action, ConnectionState, Message};
+use crate::store::{self, Store};
+use calls::{CallTracker, CallUpdate};
+use model::{AgentStatus, LiveModel};
+
+/// A queue row of the dashboard (manual §3: 队列, 当前等待, 完成, 未接听).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct QueueRow {
+    /// The queue number (Asterisk's queue name), e.g. `222`.
+    pub queue: String,
+    /// Display name.
+    pub name: String,
+    pub strategy: String,
+    pub waiting: u64,
+    /// Answered calls since the queue's last configuration change (persisted: an Asterisk
+    /// restart does not reset it).
+    pub completed: u64,
+    /// Calls that ended unanswered (abandoned, timed out, other exits), same period.
+    pub abandoned: u64,
+}
+
+/// An agent in one queue (manual §3: 坐席名, 分机, 队列, 状态, 置忙).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct AgentRow {
+    pub name: String,
+    pub job_number: Option<String>,
+    pub extension: String,
+    pub queue: String,
+    #[schema(value_type = String, example = "idle")]
+    pub status: AgentStatus,
+    pub paused: bool,
+    pub pause_reason: String,
+}
+
+/// A caller waiting in a queue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct CallerRow {
+    pub queue: String,
+    pub position: u64,
+    pub number: String,
+    pub name: String,
+    pub wait_seconds: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct PbxStatus {
+    pub connected: bool,
+    /// Asterisk's version (from `CoreSettings`), once known.
+    pub version: Option<String>,
+}
+
+/// What changes with every queue event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct LiveView {
+    pub queues: Vec<QueueRow>,
+    pub agents: Vec<AgentRow>,
+    pub callers: Vec<CallerRow>,
+    pub pbx: PbxStatus,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Counts {
+    pub agents: u64,
+    pub recordings: u64,
+    pub queues: u64,
+    pub oplog: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct HourRow {
+    pub hour: u32,
+    pub answered: u64,
+    pub failed: u64,
+}
+
+/// What changes with call outcomes and console activity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct StatsView {
+    pub counts: Counts,
+    /// Today's inbound queue calls per hour of the box's local time, 24 rows.
+    pub trend: Vec<HourRow>,
+}
+
+/// The output of a CLI command run through AMI `Command`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandOutput {
+    /// False when Asterisk answered `Response: Error` (e.g. "No such command").
+    pub ok: bool,
+    pub lines: Vec<String>,
+}
+
+/// How often counts and the trend are recomputed even without call events (midnight,
+/// operation-log entries).
+const STATS_REFRESH: Duration = Duration::from_secs(5);
+
+/// The PBX service handle, cheap to clone.
+#[derive(Clone)]
+pub struct Pbx {
+    client: ami::Client,
+    live: watch::Receiver<Arc<LiveView>>,
+    stats: watch::Receiver<Arc<StatsView>>,
+}
+
+impl Pbx {
+    /// Starts the AMI session and the worker that keeps the model.
+    pub fn start(
+        config: ami::Config,
+        store: Store,
+        shutdown: CancellationToken,
+    ) -> (Pbx, JoinHandle<()>) {
+        let (client, runner) = ami::Client::new(config);
+        let events = client.events();
+        let state = client.state();
+        let (live_tx, live) = watch::channel(Arc::new(LiveView {
+            queues: vec![],
+            agents: vec![],
+            callers: vec![],
+            pbx: PbxStatus {
+                connected: false,
+                version: None,
+            },
+        }));
+        let (stats_tx, stats) = watch::channel(Arc::new(StatsView {
+            counts: Counts::default(),
+            trend: empty_trend(),
+        }));
+        let worker = Worker {
+            client: client.clone(),
+            store,
+            model: LiveModel::default(),
+            tracker: CallTracker::default(),
+            connected: false,
+            version: None,
+            queue_counts: Default::default(),
+            live_tx,
+            stats_tx,
+        };
+        let runner_shutdown = shutdown.clone();
+        let task = tokio::spawn(async move {
+            let runner_task = tokio::spawn(runner.run(runner_shutdown));
+            worker.run(events, state, shutdown).await;
+            let _ = runner_task.await;
+        });
+        (
+            Pbx {
+                client,
+                live,
+                stats,
+            },
+            task,
+        )
+    }
+
+    pub fn live(&self) -> watch::Receiver<Arc<LiveView>> {
+        self.live.clone()
+    }
+
+    pub fn stats(&self) -> watch::Receiver<Arc<StatsView>> {
+        self.stats.clone()
+    }
+
+    pub fn is_connected(&self) -> bool {
+        self.client.is_connected()
+    }
+
+    /// Runs an Asterisk CLI command.
+    pub async fn command(&self, command: &str) -> Result<CommandOutput, ami::AmiError> {
+        let response = self
+            .client
+            .send(Action::new("Command").field("Command", command))
+            .await?;
+        let mut lines: Vec<String> = response.output().into_iter().map(str::to_string).collect();
+        if lines.is_empty() && !response.is_success() {
+            lines.extend(response.message().map(str::to_string));
+        }
+        Ok(CommandOutput {
+            ok: response.is_success(),
+            lines,
+        })
+    }
+}
+
+struct Worker {
+    client: ami::Client,
+    store: Store,
+    model: LiveModel,
+    tracker: CallTracker,
+    connected: bool,
+    version: Option<String>,
+    /// Persisted (completed, unanswered) per queue, refreshed after outcomes.
+    queue_counts: std::collections::HashMap<String, (u64, u64)>,
+    live_tx: watch::Sender<Arc<LiveView>>,
+    stats_tx: watch::Sender<Arc<StatsView>>,
+}
+
+impl Worker {
+    async fn run(
+        mut self,
+        mut events: broadcast::Receiver<ami::Event>,
+        mut state: watch::Receiver<ConnectionState>,
+        shutdown: CancellationToken,
+    ) {
+        let mut synced_epoch = 0;
+        let mut tick = tokio::time::interval(STATS_REFRESH);
+        self.refresh_stats().await;
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                changed = state.changed() => {
+                    if changed.is_err() {
+                        break;
+                    }
+                    let current = state.borrow_and_update().clone();
+                    match current {
+                        ConnectionState::Connected { epoch, .. } if epoch != synced_epoch => {
+                            synced_epoch = epoch;
+                            self.connected = true;
+                            self.resync().await;
+                        }
+                        ConnectionState::Disconnected { reason } => {
+                            if self.connected {
+                                log::warn!("lost the PBX: {reason}");
+                            }
+                            self.connected = false;
+                            self.publish_live();
+                        }
+                        _ => {}
+                    }
+                }
+                received = events.recv() => match received {
+                    Ok(event) => self.on_event(&event).await,
+                    Err(broadcast::error::RecvError::Lagged(missed)) => {
+                        log::warn!("fell {missed} AMI events behind; resynchronising");
+                        if self.connected {
+                            self.resync().await;
+                        }
+                    }
+                    Err(broadcast::error::RecvError::Closed) => break,
+                },
+                _ = tick.tick() => self.refresh_stats().await,
+            }
+        }
+    }
+
+    /// Rebuilds everything from Asterisk after a (re)connect.
+    async fn resync(&mut self) {
+        match self.client.send(Action::new("QueueStatus")).await {
+            Ok(status) => {
+                self.model.rebuild(&status.events, Instant::now());
+                let waiting: Vec<String> = self
+                    .model
+                    .queues
+                    .values()
+                    .flat_map(|q| q.callers.iter().map(|c| c.uniqueid.clone()))
+                    .collect();
+                let updates = self.tracker.reconcile(&waiting, store::now_millis());
+                self.persist(updates).await;
+            }
+            Err(err) => log::warn!("QueueStatus failed: {err}"),
+        }
+        match self.client.send(Action::new("CoreSettings")).await {
+            Ok(settings) => {
+                self.version = settings.get("AsteriskVersion").map(str::to_string);
+            }
+            Err(err) => log::warn!("CoreSettings failed: {err}"),
+        }
+        log::info!(
+            "PBX connected (Asterisk {}), {} queues",
+            self.version.as_deref().unwrap_or("?"),
+            self.model.queues.len()
+        );
+        self.refresh_stats().await;
+        self.publish_live();
+    }
+
+    async fn on_event(&mut self, event: &Message) {
+        let now_ms = store::now_millis();
+        if event.event() == Some("VarSet") && event.get("Variable") == Some("MIXMONITOR_FILENAME") {
+            self.record_recording(event, now_ms).await;
+        }
+        let updates = self.tracker.apply(event, now_ms);
+        let outcome_changed = !updates.is_empty();
+        self.persist(updates).await;
+        let live_changed = self.model.apply(event, Instant::now());
+        if outcome_changed {
+            self.refresh_stats().await;
+        }
+        if live_changed || outcome_changed {
+            self.publish_live();
+        }
+    }
+
+    async fn record_recording(&mut self, event: &Message, now_ms: i64) {
+        let (Some(uniqueid), Some(path)) = (event.get("Uniqueid"), event.get("Value")) else {
+            return;
+        };
+        if path.is_empty() {
+            return;
+        }
+        let uniqueid = uniqueid.to_string();
+        let path = path.to_string();
+        let queue = self.tracker.queue_of(&uniqueid).map(str::to_string);
+        if let Err(err) = self
+            .store
+            .call(move |conn| {
+                store::calls::insert_recording(conn, &uniqueid, &path, queue.as_deref(), now_ms)
+            })
+            .await
+        {
+            log::error!("cannot record a recording: {err}");
+        }
+    }
+
+    async fn persist(&mut self, updates: Vec<CallUpdate>) {
+        if updates.is_empty() {
+            return;
+        }
+        let result = self
+            .store
+            .call(move |conn| {
+                let tx = conn.transaction()?;
+                for update in &updates {
+                    match update {
+                        CallUpdate::Joined {
+                            uniqueid,
+                            queue,
+                            caller_number,
+                            caller_name,
+                            at,
+                        } => store::calls::insert_joined(
+                            &tx,
+                            uniqueid,
+                            queue,
+                            caller_number,
+                            caller_name,
+                            *at,
+                        )?,
+                        CallUpdate::Answered {
+                            uniqueid,
+                            queue,
+                            agent_interface,
+                            agent_name,
+                            hold_seconds,
+                            at,
+                        } => store::calls::set_answered(
+                            &tx,
+                            uniqueid,
+                            queue,
+                            agent_interface,
+                            agent_name,
+                            *hold_seconds,
+                            *at,
+                        )?,
+                        CallUpdate::Ended {
+                            uniqueid,
+                            queue,
+                            outcome,
+                            hold_seconds,
+                            talk_seconds,
+                            at,
+                        } => store::calls::set_ended(
+                            &tx,
+                            uniqueid,
+                            queue,
+                            outcome.code(),
+                            *hold_seconds,
+                            *talk_seconds,
+                            *at,
+                        )?,
+                    }
+                }
+                tx.commit()
+            })
+            .await;
+        if let Err(err) = result {
+            log::error!("cannot store call outcomes: {err}");
+        }
+    }
+
+    /// Recomputes counts, per-queue totals and today's trend from the store.
+    async fn refresh_stats(&mut self) {
+        let (from, to) = today_bounds();
+        let result = self
+            .store
+            .call(move |conn| {
+                Ok((
+                    store::calls::counts_per_queue(conn)?,
+                    store::calls::finished_between(conn, from, to)?,
+                    store::calls::count_recordings(conn)?,
+                    store::calls::count_oplog(conn)?,
+                ))
+            })
+            .await;
+        let (per_queue, today, recordings, oplog) = match result {
+            Ok(values) => values,
+            Err(err) => {
+                log::error!("cannot read statistics: {err}");
+                return;
+            }
+        };
+        let new_counts: std::collections::HashMap<String, (u64, u64)> = per_queue
+            .into_iter()
+            .map(|(queue, completed, failed)| (queue, (completed, failed)))
+            .collect();
+        let counts_changed = new_counts != self.queue_counts;
+        self.queue_counts = new_counts;
+        let mut trend = empty_trend();
+        for (joined_at, answered) in today {
+            if let Some(local) = Local.timestamp_millis_opt(joined_at).single() {
+                let row = &mut trend[local.hour() as usize];
+                if answered {
+                    row.answered += 1;
+                } else {
+                    row.failed += 1;
+                }
+            }
+        }
+        let stats = StatsView {
+            counts: Counts {
+                agents: self.agent_count(),
+                recordings,
+                queues: self.model.queues.len() as u64,
+                oplog,
+            },
+            trend,
+        };
+        self.stats_tx.send_if_modified(|current| {
+            if **current == stats {
+                false
+            } else {
+                *current = Arc::new(stats);
+                true
+            }
+        });
+        if counts_changed {
+            self.publish_live();
+        }
+    }
+
+    /// Distinct agents (member interfaces) across queues. Replaced by the configured agents
+    /// once agent management exists.
+    fn agent_count(&self) -> u64 {
+        let mut interfaces: Vec<&str> = self
+            .model
+            .queues
+            .values()
+            .flat_map(|q| q.members.keys().map(String::as_str))
+            .collect();
+        interfaces.sort_unstable();
+        interfaces.dedup();
+        interfaces.len() as u64
+    }
+
+    fn publish_live(&self) {
+        let view = self.live_view(Instant::now());
+        self.live_tx.send_if_modified(|current| {
+            if **current == view {
+                false
+            } else {
+                *current = Arc::new(view);
+                true
+            }
+        });
+    }
+
+    fn live_view(&self, now: Instant) -> LiveView {
+        let mut queues = vec![];
+        let mut agents = vec![];
+        let mut callers = vec![];
+        for queue in self.model.queues.values() {
+            let (completed, abandoned) = self
+                .queue_counts
+                .get(&queue.name)
+                .copied()
+                .unwrap_or((0, 0));
+            queues.push(QueueRow {
+                queue: queue.name.clone(),
+                name: queue.name.clone(),
+                strategy: queue.strategy.clone(),
+                waiting: queue.callers.len() as u64,
+                completed,
+                abandoned,
+            });
+            for member in queue.members.values() {
+                agents.push(AgentRow {
+                    name: member.name.clone(),
+                    job_number: None,
+                    extension: extension_of(&member.interface),
+                    queue: queue.name.clone(),
+                    status: member.status(),
+                    paused: member.paused,
+                    pause_reason: member.pause_reason.clone(),
+                });
+            }
+            for (index, caller) in queue.callers.iter().enumerate() {
+                callers.push(CallerRow {
+                    queue: queue.name.clone(),
+                    position: index as u64 + 1,
+                    number: caller.number.clone(),
+                    name: caller.name.clone(),
+                    wait_seconds: now.duration_since(caller.joined).as_secs(),
+                });
+            }
+        }
+        LiveView {
+            queues,
+            agents,
+            callers,
+            pbx: PbxStatus {
+                connected: self.connected,
+                version: self.version.clone(),
+            },
+        }
+    }
+}
+
+/// The extension number in a member interface: `PJSIP/1001` → `1001`,
+/// `Local/201@agents/n` → `201`, `SIP/1001-0000002a` → `1001`.
+pub fn extension_of(interface: &str) -> String {
+    let after_tech = interface
+        .split_once('/')
+        .map_or(interface, |(_, rest)| rest);
+    let before_context = after_tech.split(['@', '/']).next().unwrap_or(after_tech);
+    before_context
+        .split('-')
+        .next()
+        .unwrap_or(before_context)
+        .to_string()
+}
+
+fn empty_trend() -> Vec<HourRow> {
+    (0..24)
+        .map(|hour| HourRow {
+            hour,
+            answered: 0,
+            failed: 0,
+        })
+        .collect()
+}
+
+/// Today's start and tomorrow's start in the box's local time, as Unix milliseconds.
+fn today_bounds() -> (i64, i64) {
+    let today = Local::now().date_naive();
+    let start = |date: chrono::NaiveDate| {
+        Local
+            .from_local_datetime(&date.and_hms_opt(0, 0, 0).expect("midnight exists"))
+            .earliest()
+            .map_or(0, |t| t.timestamp_millis())
+    };
+    let tomorrow = today.succ_opt().unwrap_or(today);
+    (start(today), start(tomorrow))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extensions_from_interfaces() {
+        assert_eq!(extension_of("PJSIP/1001"), "1001");
+        assert_eq!(extension_of("SIP/1001-0000002a"), "1001");
+        assert_eq!(extension_of("Local/201@agents/n"), "201");
+        assert_eq!(extension_of("DAHDI/1"), "1");
+        assert_eq!(extension_of("1005"), "1005");
+    }
+
+    #[test]
+    fn today_is_24_hours_or_a_dst_day() {
+        let (from, to) = today_bounds();
+        let hours = (to - from) / 3_600_000;
+        assert!((23..=25).contains(&hours), "{hours}");
+    }
+}
