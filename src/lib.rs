@@ -35,6 +35,9 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// A daemon that has bound its sockets and is ready to serve.
 pub struct Daemon {
     server: http::server::Server,
+    /// Stops the PBX worker once the server has drained.
+    services_shutdown: CancellationToken,
+    services: Vec<tokio::task::JoinHandle<()>>,
     local_addrs: Vec<SocketAddr>,
     tls_fingerprint: String,
 }
@@ -53,6 +56,10 @@ impl Daemon {
     /// Serves until `shutdown` is cancelled, then finishes requests in flight.
     pub async fn serve(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         self.server.serve(shutdown).await;
+        self.services_shutdown.cancel();
+        for service in self.services {
+            let _ = service.await;
+        }
         log::info!("stopped");
         Ok(())
     }
@@ -74,7 +81,7 @@ pub async fn start(config: Config) -> anyhow::Result<Daemon> {
         max_lockout: Duration::from_secs(security.lockout_max_seconds.get()),
         failure_delay: Duration::from_millis(security.failure_delay_ms.get()),
     });
-    let accounts = Accounts::new(store, throttle);
+    let accounts = Accounts::new(store.clone(), throttle);
     accounts
         .ensure_default_admin()
         .await
@@ -107,14 +114,24 @@ pub async fn start(config: Config) -> anyhow::Result<Daemon> {
         listeners.push(listener);
     }
 
+    let services_shutdown = CancellationToken::new();
+    let (pbx, pbx_task) =
+        pbx::Pbx::start(ami_config(&config.ami), store, services_shutdown.clone());
+
     let sessions = Sessions::new(Duration::from_secs(
         config.security.session_idle_minutes.get() * 60,
     ));
     let app = http::router(
         accounts,
+        pbx,
         sessions,
         hostname,
         identity.fingerprint_sha256.clone(),
+        system::SystemPaths {
+            system_disk: config.system.disk_path.clone(),
+            usb_prefixes: config.system.usb_mount_prefixes.clone(),
+            ..system::SystemPaths::default()
+        },
         config.http.max_body_bytes.get() as usize,
     );
     Ok(Daemon {
@@ -124,9 +141,22 @@ pub async fn start(config: Config) -> anyhow::Result<Daemon> {
             app,
             max_connections: config.http.max_connections.get() as usize,
         },
+        services_shutdown,
+        services: vec![pbx_task],
         local_addrs,
         tls_fingerprint: identity.fingerprint_sha256,
     })
+}
+
+/// The AMI client's settings from ours.
+fn ami_config(ami: &config::AmiConfig) -> ami::Config {
+    ami::Config {
+        host: ami.host.clone(),
+        port: ami.port.get() as u16,
+        username: ami.username.clone(),
+        secret: ami.secret.clone(),
+        ..ami::Config::default()
+    }
 }
 
 /// Starts the daemon and serves until `shutdown` is cancelled.

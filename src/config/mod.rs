@@ -26,6 +26,7 @@ pub struct Config {
     pub security: SecurityConfig,
     pub ami: AmiConfig,
     pub paths: PathsConfig,
+    pub system: SystemConfig,
     pub log: LogConfig,
 }
 
@@ -90,6 +91,28 @@ pub struct PathsConfig {
     pub recordings_dirs: Vec<PathBuf>,
     pub voicemail_dir: PathBuf,
     pub asterisk_config_dir: PathBuf,
+}
+
+/// What the dashboard's system part (manual §3, part 4) measures.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SystemConfig {
+    /// A path on the system disk whose size and free space are shown.
+    pub disk_path: PathBuf,
+    /// Mount points under these prefixes count as USB storage even when sysfs cannot tell.
+    pub usb_mount_prefixes: Vec<PathBuf>,
+}
+
+impl Default for SystemConfig {
+    fn default() -> Self {
+        SystemConfig {
+            disk_path: PathBuf::from("/"),
+            usb_mount_prefixes: crate::system::DEFAULT_USB_MOUNT_PREFIXES
+                .iter()
+                .map(PathBuf::from)
+                .collect(),
+        }
+    }
 }
 
 /// Logging to standard error (the journal on the box).

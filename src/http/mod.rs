@@ -21,16 +21,20 @@ use axum::Router;
 use bytes::Bytes;
 
 use crate::accounts::Accounts;
+use crate::pbx::Pbx;
 use error::ApiError;
 use session::Sessions;
 
 /// What every handler can reach.
 pub struct AppState {
     pub accounts: Accounts,
+    pub pbx: Pbx,
     pub sessions: Sessions,
     pub hostname: String,
     pub tls_fingerprint: String,
     pub started_at: chrono::DateTime<chrono::Utc>,
+    pub started: std::time::Instant,
+    pub system_paths: crate::system::SystemPaths,
     pub openapi_json: Bytes,
 }
 
@@ -41,9 +45,11 @@ pub struct ClientAddr(pub SocketAddr);
 /// Builds the application: API, OpenAPI document, web UI, and the guards around them.
 pub fn router(
     accounts: Accounts,
+    pbx: Pbx,
     sessions: Sessions,
     hostname: String,
     tls_fingerprint: String,
+    system_paths: crate::system::SystemPaths,
     max_body_bytes: usize,
 ) -> Router {
     let (api_routes, openapi) = api::routes();
@@ -54,10 +60,13 @@ pub fn router(
     );
     let state = Arc::new(AppState {
         accounts,
+        pbx,
         sessions,
         hostname,
         tls_fingerprint,
         started_at: chrono::Utc::now(),
+        started: std::time::Instant::now(),
+        system_paths,
         openapi_json,
     });
     api_routes

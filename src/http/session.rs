@@ -105,6 +105,20 @@ impl Sessions {
         None
     }
 
+    /// Whether a session is still live, counting this as activity (a console left open on the
+    /// dashboard keeps its session).
+    pub fn touch(&self, session: &Session) -> bool {
+        let now = Instant::now();
+        let mut table = self.table.lock().unwrap_or_else(|p| p.into_inner());
+        match table.get_mut(&session.key) {
+            Some(live) if now.duration_since(live.last_seen) < self.idle_timeout => {
+                live.last_seen = now;
+                true
+            }
+            _ => false,
+        }
+    }
+
     pub fn end(&self, session: &Session) {
         let mut table = self.table.lock().unwrap_or_else(|p| p.into_inner());
         table.remove(&session.key);

@@ -6,7 +6,7 @@ use axum::extract::State;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::http::error::ErrorBody;
+use crate::http::error::{ApiError, ErrorBody};
 use crate::http::json::ApiJson;
 use crate::http::session::AdminSession;
 use crate::http::AppState;
@@ -44,4 +44,31 @@ pub async fn about(State(state): State<Arc<AppState>>, _admin: AdminSession) -> 
             .started_at
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
     })
+}
+
+/// The system part of the dashboard (manual §3 part 4): uptimes, memory, system disk, USB
+/// storage, version. Read from the kernel at each call (tens of microseconds), so 刷新 always
+/// shows the present.
+#[utoipa::path(
+    get,
+    path = "/api/v1/system",
+    tag = "system",
+    responses(
+        (status = 200, body = crate::system::SystemSnapshot),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "The default password must be changed first", body = ErrorBody)
+    )
+)]
+pub async fn system(
+    State(state): State<Arc<AppState>>,
+    _admin: AdminSession,
+) -> Result<ApiJson<crate::system::SystemSnapshot>, ApiError> {
+    let paths = state.system_paths.clone();
+    let started = state.started;
+    // statvfs can stall on a failing USB stick: keep it off the async workers.
+    let snapshot = tokio::task::spawn_blocking(move || crate::system::snapshot(&paths, started))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?;
+    Ok(ApiJson(snapshot))
 }

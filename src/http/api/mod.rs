@@ -5,6 +5,8 @@
 
 pub mod about;
 pub mod account;
+pub mod console;
+pub mod dashboard;
 pub mod session;
 
 use std::sync::Arc;
@@ -32,7 +34,9 @@ use super::AppState;
     tags(
         (name = "session", description = "Login and logout"),
         (name = "account", description = "The administrator's own account"),
-        (name = "system", description = "The box")
+        (name = "system", description = "The box"),
+        (name = "monitoring", description = "Live queues, agents and callers (manual §3)"),
+        (name = "console", description = "Asterisk CLI through AMI (manual §2, 控制台访问)")
     )
 )]
 struct ApiDoc;
@@ -44,6 +48,10 @@ pub fn routes() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
         .routes(routes!(account::change_password))
         .routes(routes!(account::get_settings, account::put_settings))
         .routes(routes!(about::about))
+        .routes(routes!(about::system))
+        .routes(routes!(dashboard::dashboard))
+        .routes(routes!(dashboard::events))
+        .routes(routes!(console::command))
         .split_for_parts()
 }
 

@@ -140,11 +140,24 @@ export async function openBrowser() {
   return { browser, context, page, log };
 }
 
-/** Removes the screenshots of an earlier run, keeps the folder. */
-export async function cleanArtifacts() {
+/**
+ * Journeys that name their screenshots `<prefix>-….png` (and failures
+ * `FAILED-<prefix>-stepNN.png`), so that journeys running at the same time (node --test runs
+ * files in parallel) never delete each other's files.
+ */
+const PREFIXED_JOURNEYS = ['dashboard', 'console'];
+const ownedBy = (f, prefix) => f.startsWith(`${prefix}-`) || f.startsWith(`FAILED-${prefix}-`);
+
+/**
+ * Removes the screenshots of an earlier run, keeps the folder. With `prefix`, only that
+ * journey's files; without, every screenshot not owned by a prefixed journey.
+ */
+export async function cleanArtifacts(prefix) {
   await mkdir(ARTIFACTS, { recursive: true });
   for (const f of await readdir(ARTIFACTS)) {
-    if (f.endsWith('.png')) await rm(path.join(ARTIFACTS, f), { force: true });
+    if (!f.endsWith('.png')) continue;
+    const mine = prefix ? ownedBy(f, prefix) : !PREFIXED_JOURNEYS.some((p) => ownedBy(f, p));
+    if (mine) await rm(path.join(ARTIFACTS, f), { force: true });
   }
 }
 
@@ -192,9 +205,10 @@ export async function expectAttr(locator, name, value, { timeout = 10_000 } = {}
 
 /**
  * Runs named steps as subtests of `t`, in order; once one fails the rest are skipped
- * (a journey cannot go on from a broken state) and a screenshot of the failure is saved.
+ * (a journey cannot go on from a broken state) and a screenshot of the failure is saved
+ * (`FAILED-stepNN.png`, or `FAILED-<prefix>-stepNN.png` with a prefix).
  */
-export function stepper(t, page) {
+export function stepper(t, page, prefix) {
   let broken = false;
   let n = 0;
   return async function step(name, fn) {
@@ -209,7 +223,7 @@ export function stepper(t, page) {
         await fn();
       } catch (err) {
         broken = true;
-        await screenshot(page, `FAILED-step${idx}.png`).catch(() => {});
+        await screenshot(page, prefix ? `FAILED-${prefix}-step${idx}.png` : `FAILED-step${idx}.png`).catch(() => {});
         throw err;
       }
     });
