@@ -31,3 +31,34 @@ pub fn fresh_data_dir() -> std::io::Result<PathBuf> {
     std::fs::create_dir_all(&dir)?;
     Ok(dir)
 }
+
+/// Starts the built-in PBX simulator with a lively call center (queues 222 售后, 333 销售,
+/// 444 技术支持; agents 1001–1008; calls arriving every few seconds) and points `config`'s
+/// AMI settings at it. Both stop when `shutdown` is cancelled.
+#[cfg(feature = "simulator")]
+pub async fn start_pbx(
+    config: &mut Config,
+    seed: u64,
+    shutdown: tokio_util::sync::CancellationToken,
+) -> anyhow::Result<crate::simulator::SimHandle> {
+    use crate::simulator::{DemoScenario, SimConfig, Simulator};
+
+    let secret = hex::encode(rand::random::<[u8; 16]>());
+    let scenario = DemoScenario::standard(seed);
+    let base = SimConfig {
+        username: config.ami.username.clone(),
+        secret: secret.clone(),
+        ..SimConfig::default()
+    };
+    let sim = Simulator::start(scenario.sim_config(base)).await?;
+    config.ami.host = sim.addr().ip().to_string();
+    config.ami.port = crate::config::Bounded(u64::from(sim.addr().port()));
+    config.ami.secret = secret;
+    tokio::spawn(scenario.run(sim.clone(), shutdown.clone()));
+    let handle = sim.clone();
+    tokio::spawn(async move {
+        shutdown.cancelled().await;
+        handle.shutdown();
+    });
+    Ok(sim)
+}

@@ -13,6 +13,8 @@ pub mod fs_atomic;
 pub mod http;
 pub mod i18n;
 pub mod pbx;
+#[cfg(feature = "simulator")]
+pub mod simulator;
 pub mod store;
 pub mod system;
 

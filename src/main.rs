@@ -36,6 +36,9 @@ enum Command {
         /// Keep the demo's state in this folder instead of a fresh temporary one.
         #[arg(long)]
         data_dir: Option<PathBuf>,
+        /// Seed of the simulated call center's random choices (random when not given).
+        #[arg(long)]
+        seed: Option<u64>,
     },
     /// Check a configuration file and print what is wrong with it.
     CheckConfig { file: PathBuf },
@@ -65,7 +68,11 @@ fn main() -> ExitCode {
             init_logging(config.log.level.0);
             serve(config, None)
         }
-        Command::Demo { listen, data_dir } => {
+        Command::Demo {
+            listen,
+            data_dir,
+            seed,
+        } => {
             let (data_dir, temporary) = match data_dir {
                 Some(dir) => (dir, false),
                 None => match coocenterd::demo::fresh_data_dir() {
@@ -78,7 +85,14 @@ fn main() -> ExitCode {
             };
             let config = coocenterd::demo::config(listen, &data_dir);
             init_logging(config.log.level.0);
-            let code = serve(config, Some(&data_dir));
+            let seed = seed.unwrap_or_else(rand::random);
+            let code = serve(
+                config,
+                Some(Demo {
+                    dir: &data_dir,
+                    seed,
+                }),
+            );
             if temporary {
                 let _ = std::fs::remove_dir_all(&data_dir);
             }
@@ -102,7 +116,13 @@ fn init_logging(level: log::LevelFilter) {
     );
 }
 
-fn serve(config: Config, demo_dir: Option<&std::path::Path>) -> ExitCode {
+/// What `demo` adds to a plain `serve`.
+struct Demo<'a> {
+    dir: &'a std::path::Path,
+    seed: u64,
+}
+
+fn serve(mut config: Config, demo: Option<Demo<'_>>) -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -120,13 +140,18 @@ fn serve(config: Config, demo_dir: Option<&std::path::Path>) -> ExitCode {
         let shutdown = CancellationToken::new();
         let signals = Signals::install()?;
         tokio::spawn(signals.cancel_on_first(shutdown.clone()));
+        #[cfg(feature = "simulator")]
+        if let Some(demo) = &demo {
+            coocenterd::demo::start_pbx(&mut config, demo.seed, shutdown.clone()).await?;
+        }
         let daemon = coocenterd::start(config).await?;
-        if let Some(dir) = demo_dir {
+        if let Some(Demo { dir, seed }) = demo {
             for addr in daemon.local_addrs() {
                 println!("CooCenter demo console: https://{addr}/");
             }
             println!("Log in as admin / admin (you will be asked to set a new password).");
             println!("Certificate SHA-256: {}", daemon.tls_fingerprint());
+            println!("Simulated call center: queues 222, 333, 444 (seed {seed})");
             println!("Demo data: {}    Stop with Ctrl-C.", dir.display());
         }
         daemon.serve(shutdown).await

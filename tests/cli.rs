@@ -88,8 +88,13 @@ fn demo_serves_until_sigterm_and_removes_its_data() {
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut printed = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(30);
-    while printed.len() < 4 && Instant::now() < deadline {
-        printed.push(lines.next().unwrap().unwrap());
+    while Instant::now() < deadline {
+        let line = lines.next().unwrap().unwrap();
+        let last = line.starts_with("Demo data: ");
+        printed.push(line);
+        if last {
+            break;
+        }
     }
     let url_line = printed
         .iter()

@@ -365,3 +365,31 @@ async fn openapi_documents_every_route() {
     }
     daemon.stop().await;
 }
+
+/// The dashboard's system part, read from this machine's kernel.
+#[tokio::test]
+async fn system_part_reads_the_kernel() {
+    let daemon = TestDaemon::start().await;
+    let mut api = daemon.api();
+    assert_eq!(
+        api.get("/api/v1/system").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    api.first_login().await;
+    let system = api.get("/api/v1/system").await.body;
+    let total = system["memory"]["total_bytes"].as_u64().unwrap();
+    let free = system["memory"]["free_bytes"].as_u64().unwrap();
+    assert!(total > free && free > 0, "{system}");
+    assert_eq!(system["disk"]["mount"], "/");
+    assert!(
+        system["disk"]["total_bytes"].as_u64().unwrap()
+            > system["disk"]["free_bytes"].as_u64().unwrap()
+    );
+    assert!(
+        system["system_uptime_seconds"].as_u64().unwrap()
+            >= system["console_uptime_seconds"].as_u64().unwrap()
+    );
+    assert_eq!(system["version"], env!("CARGO_PKG_VERSION"));
+    assert!(system["usb"].is_array());
+    daemon.stop().await;
+}

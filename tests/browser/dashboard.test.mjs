@@ -403,8 +403,13 @@ test('监控显示 journey (manual §3)', { timeout: 420_000 }, async (t) => {
       t.diagnostic(`core restart now answered ${status}: the PBX loss was not exercised`);
       return;
     }
-    const liveAfter = (rec, from, connected) =>
-      rec.events.slice(from).find((e) => e.type === 'live' && e.data && e.data.pbx && e.data.pbx.connected === connected);
+    /** The first `live` message from index `from` on whose pbx.connected is `connected`, with its index. */
+    const liveAfter = (rec, from, connected) => {
+      const i = rec.events.findIndex(
+        (e, k) => k >= from && e.type === 'live' && e.data && e.data.pbx && e.data.pbx.connected === connected,
+      );
+      return i < 0 ? null : { ...rec.events[i], index: i };
+    };
     let rec;
     let down = null;
     for (const deadline = Date.now() + 20_000; !down && Date.now() < deadline; ) {
@@ -423,12 +428,11 @@ test('监控显示 journey (manual §3)', { timeout: 420_000 }, async (t) => {
     assert.ok(shownDown, 'the banner and the greyed live part were shown');
     assert.ok(shownDown.t - down.t <= LIVE_BUDGET_MS, `banner ${(shownDown.t - down.t).toFixed(0)} ms after the message`);
     t.diagnostic(`PBX lost: live message → banner ${(shownDown.t - down.t).toFixed(1)} ms`);
-    const downIndex = rec.events.indexOf(rec.events.find((e) => e.t === down.t));
     let up = null;
     for (const deadline = Date.now() + 90_000; !up && Date.now() < deadline; ) {
       await sleep(250);
       rec = await records();
-      up = liveAfter(rec, downIndex + 1, true);
+      up = liveAfter(rec, down.index + 1, true);
     }
     assert.ok(up, 'the PBX came back within 90 s');
     await sleep(LIVE_BUDGET_MS + 200);
