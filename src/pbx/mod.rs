@@ -12,7 +12,7 @@ pub mod calls;
 pub mod model;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::{Local, TimeZone, Timelike};
 use serde::Serialize;
@@ -62,7 +62,24 @@ pub struct CallerRow {
     pub position: u64,
     pub number: String,
     pub name: String,
+    /// Seconds waited when this answer was sent.
     pub wait_seconds: u64,
+    /// When the caller joined (Unix milliseconds); `wait_seconds` is computed from it at
+    /// sending time.
+    #[serde(skip)]
+    pub joined_ms: i64,
+}
+
+impl LiveView {
+    /// The view with every caller's waiting time computed for `now_ms`: the stored view does
+    /// not change every second, what is sent is current.
+    pub fn at(&self, now_ms: i64) -> LiveView {
+        let mut view = self.clone();
+        for caller in &mut view.callers {
+            caller.wait_seconds = ((now_ms - caller.joined_ms).max(0) / 1000) as u64;
+        }
+        view
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
@@ -269,7 +286,7 @@ impl Worker {
     async fn resync(&mut self) {
         match self.client.send(Action::new("QueueStatus")).await {
             Ok(status) => {
-                self.model.rebuild(&status.events, Instant::now());
+                self.model.rebuild(&status.events, store::now_millis());
                 let waiting: Vec<String> = self
                     .model
                     .queues
@@ -304,7 +321,7 @@ impl Worker {
         let updates = self.tracker.apply(event, now_ms);
         let outcome_changed = !updates.is_empty();
         self.persist(updates).await;
-        let live_changed = self.model.apply(event, Instant::now());
+        let live_changed = self.model.apply(event, now_ms);
         if outcome_changed {
             self.refresh_stats().await;
         }
@@ -475,7 +492,7 @@ impl Worker {
     }
 
     fn publish_live(&self) {
-        let view = self.live_view(Instant::now());
+        let view = self.live_view();
         self.live_tx.send_if_modified(|current| {
             if **current == view {
                 false
@@ -486,7 +503,7 @@ impl Worker {
         });
     }
 
-    fn live_view(&self, now: Instant) -> LiveView {
+    fn live_view(&self) -> LiveView {
         let mut queues = vec![];
         let mut agents = vec![];
         let mut callers = vec![];
@@ -521,7 +538,8 @@ impl Worker {
                     position: index as u64 + 1,
                     number: caller.number.clone(),
                     name: caller.name.clone(),
-                    wait_seconds: now.duration_since(caller.joined).as_secs(),
+                    wait_seconds: 0,
+                    joined_ms: caller.joined_ms,
                 });
             }
         }

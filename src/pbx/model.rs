@@ -1,13 +1,12 @@
 //! The live call-center model: queues, their waiting callers and their members, as Asterisk's
 //! `app_queue` sees them. Rebuilt from a `QueueStatus` answer after every (re)connect and kept
 //! current by applying events one at a time. Pure: no I/O, no clock of its own (callers pass
-//! `now`), so replaying a capture gives the same figures every time.
+//! `now_ms`, Unix milliseconds), so replaying a capture gives the same figures every time.
 //!
 //! Accepts both event vocabularies: Asterisk 12+ (`QueueCallerJoin`, `Interface`, …) and the
 //! Asterisk 11 names (`Join`, `Leave`, `Location`, `QueueMemberPaused`, …).
 
 use std::collections::BTreeMap;
-use std::time::Instant;
 
 use serde::Serialize;
 
@@ -33,7 +32,9 @@ pub struct Caller {
     pub channel: String,
     pub number: String,
     pub name: String,
-    pub joined: Instant,
+    /// When the caller joined, Unix milliseconds (wall clock, so it survives being shown in
+    /// another process or browser).
+    pub joined_ms: i64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -145,7 +146,7 @@ fn interface_of(message: &Message) -> Option<&str> {
 impl LiveModel {
     /// Replaces the whole model with a `QueueStatus` answer (its `QueueParams`,
     /// `QueueMember` and `QueueEntry` items). Ringing marks survive for members still present.
-    pub fn rebuild(&mut self, items: &[Message], now: Instant) {
+    pub fn rebuild(&mut self, items: &[Message], now_ms: i64) {
         let mut queues: BTreeMap<String, Queue> = BTreeMap::new();
         for item in items {
             let Some(queue_name) = item.get("Queue") else {
@@ -196,13 +197,13 @@ impl LiveModel {
                 Some("QueueEntry") => {
                     let queue = queues.entry(queue_name.to_string()).or_default();
                     queue.name = queue_name.to_string();
-                    let wait = std::time::Duration::from_secs(number(item, "Wait"));
+                    let wait_ms = number(item, "Wait") as i64 * 1000;
                     queue.callers.push(Caller {
                         uniqueid: item.get("Uniqueid").unwrap_or("").to_string(),
                         channel: item.get("Channel").unwrap_or("").to_string(),
                         number: caller_id(item, "CallerIDNum"),
                         name: caller_id(item, "CallerIDName"),
-                        joined: now.checked_sub(wait).unwrap_or(now),
+                        joined_ms: now_ms - wait_ms,
                     });
                 }
                 _ => {}
@@ -212,7 +213,7 @@ impl LiveModel {
     }
 
     /// Applies one event. Returns whether anything the console shows changed.
-    pub fn apply(&mut self, event: &Message, now: Instant) -> bool {
+    pub fn apply(&mut self, event: &Message, now_ms: i64) -> bool {
         let Some(name) = event.event() else {
             return false;
         };
@@ -231,7 +232,7 @@ impl LiveModel {
                     channel: event.get("Channel").unwrap_or("").to_string(),
                     number: caller_id(event, "CallerIDNum"),
                     name: caller_id(event, "CallerIDName"),
-                    joined: now,
+                    joined_ms: now_ms,
                 };
                 // Position is 1-based after insertion; trust it when it fits.
                 let position = (number(event, "Position") as usize).saturating_sub(1);
@@ -427,7 +428,7 @@ mod tests {
 
     #[test]
     fn callers_join_and_leave_in_order() {
-        let now = Instant::now();
+        let now = 1_795_665_600_000;
         let mut model = LiveModel::default();
         for (n, uid) in ["a", "b", "c"].iter().enumerate() {
             let position = (n + 1).to_string();
@@ -476,7 +477,7 @@ mod tests {
 
     #[test]
     fn asterisk_11_names_are_understood() {
-        let now = Instant::now();
+        let now = 1_795_665_600_000;
         let mut model = LiveModel::default();
         model.apply(
             &event(&[
@@ -521,7 +522,7 @@ mod tests {
 
     #[test]
     fn a_rung_member_shows_ringing_until_answer_or_timeout() {
-        let now = Instant::now();
+        let now = 1_795_665_600_000;
         let mut model = LiveModel::default();
         model.apply(
             &event(&[

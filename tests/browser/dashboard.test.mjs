@@ -276,6 +276,7 @@ test('监控显示 journey (manual §3)', { timeout: 420_000 }, async (t) => {
     const delay = shown.t - found.event.t;
     t.diagnostic(`caller waiting in ${q}: live message → page ${delay.toFixed(1)} ms`);
     assert.ok(delay <= LIVE_BUDGET_MS, `shown ${delay.toFixed(0)} ms after the live message`);
+    await byId('dash-waiting').evaluate((el) => el.scrollIntoView({ block: 'start' }));
     await screenshot(page, 'dashboard-live.png');
   });
 
@@ -303,6 +304,10 @@ test('监控显示 journey (manual §3)', { timeout: 420_000 }, async (t) => {
     const delay = shown.t - found.event.t;
     t.diagnostic(`agent ${found.name} (${found.key}) idle → busy: live message → page ${delay.toFixed(1)} ms`);
     assert.ok(delay <= LIVE_BUDGET_MS, `shown ${delay.toFixed(0)} ms after the live message`);
+    const [ext, queue] = found.key.split('|');
+    await page
+      .locator(`[data-testid="agent-row"][data-extension="${ext}"][data-queue="${queue}"]`)
+      .evaluate((el) => el.scrollIntoView({ block: 'center' }));
     await screenshot(page, 'dashboard-agent-busy.png');
   });
 
@@ -361,6 +366,9 @@ test('监控显示 journey (manual §3)', { timeout: 420_000 }, async (t) => {
     for (const [status, text] of statuses) assert.equal(text, STATUS_EN[status]);
     await expectText(byId('sys-system-uptime'), /^(\d+d )?(\d+h )?\d+m$/);
     await expectText(byId('sys-mem-total'), /^Total [\d.]+ [KMGT]?B$/);
+    await page.evaluate(() => {
+      document.getElementById('main').scrollTop = 0;
+    });
     await screenshot(page, 'dashboard-en.png');
     await byId('lang-zh').click();
     await page.waitForFunction(() => document.documentElement.lang === 'zh-CN');
@@ -375,6 +383,11 @@ test('监控显示 journey (manual §3)', { timeout: 420_000 }, async (t) => {
       return main.scrollWidth - main.clientWidth;
     });
     assert.ok(overflow <= 1, `no horizontal scrolling of the page (${overflow}px)`);
+    const doc = await page.evaluate(() => {
+      const d = document.scrollingElement;
+      return { x: d.scrollWidth - d.clientWidth, y: d.scrollHeight - d.clientHeight };
+    });
+    assert.deepEqual(doc, { x: 0, y: 0 }, 'only the content area scrolls, never the document (top bar stays)');
     await screenshot(page, 'dashboard-narrow.png');
     await page.setViewportSize({ width: 1366, height: 800 });
   });
@@ -421,7 +434,12 @@ test('监控显示 journey (manual §3)', { timeout: 420_000 }, async (t) => {
       t.diagnostic('the demo’s PBX did not go away after core restart now: the banner was not exercised');
       return;
     }
-    if (await byId('pbx-banner').count()) await screenshot(page, 'dashboard-pbx-down.png');
+    if (await byId('pbx-banner').count()) {
+      await page.evaluate(() => {
+        document.getElementById('main').scrollTop = 0;
+      });
+      await screenshot(page, 'dashboard-pbx-down.png');
+    }
     await sleep(LIVE_BUDGET_MS + 200);
     rec = await records();
     const shownDown = rec.dom.snaps.find((s) => s.t >= down.t && s.banner && s.stale);

@@ -9,6 +9,9 @@
 //   `password_change_required` calls `passwordChangeRequired`, which shows the
 //   forced change form. The error is still thrown to the caller.
 // - The session cookie is HttpOnly; the browser sends it (credentials: same-origin).
+// - The live stream (GET /api/v1/events, server-sent events) is opened by live.js;
+//   when the server refuses it, `verifySession` asks GET /session so that the same
+//   handlers route to the login page or the forced change.
 
 import { langTag, t } from './i18n.js';
 
@@ -84,6 +87,25 @@ export function isAuthRedirect(err) {
   return err instanceof ApiError && (err.status === 401 || (err.status === 403 && err.code === 'password_change_required'));
 }
 
+/**
+ * Asks GET /session whether the session is still usable, for callers that cannot see an
+ * HTTP status themselves (EventSource). 401 → login page, must_change_password → the
+ * forced change (through the handlers above); both answer false. True when the session
+ * is fine or the device could not be asked (network: the caller should retry).
+ */
+export async function verifySession() {
+  try {
+    const s = await request('GET', '/session');
+    if (s && s.must_change_password) {
+      handlers.passwordChangeRequired(new ApiError(403, 'password_change_required', ''));
+      return false;
+    }
+    return true;
+  } catch (err) {
+    return !isAuthRedirect(err);
+  }
+}
+
 export const api = {
   /** → { must_change_password } ; 401 bad login, 429 locked out */
   login: (username, password) =>
@@ -98,4 +120,15 @@ export const api = {
   saveAccountSettings: (settings) => request('PUT', '/account/settings', { body: settings }),
   /** → { product, version, hostname, tls_fingerprint_sha256, started_at } */
   about: () => request('GET', '/about'),
+  /** → { counts, trend[24], queues, agents, callers, pbx } (manual §3) */
+  dashboard: () => request('GET', '/dashboard'),
+  /** → { hostname, version, system_uptime_seconds, console_uptime_seconds, memory, disk, usb[] } */
+  system: () => request('GET', '/system'),
+  /**
+   * An Asterisk CLI command → { output: [lines], ok }. 409 `confirmation_required` for a
+   * command that stops or restarts Asterisk (resend with confirmed = true), 400
+   * `empty_command`, 503 `pbx_unavailable`.
+   */
+  consoleCommand: (command, confirmed = false) =>
+    request('POST', '/console/command', { body: { command, confirmed } }),
 };

@@ -23,6 +23,8 @@ import { ForcedPasswordPage } from './pages/forced-password.js';
 import { NotAvailablePage, NotFoundPage } from './pages/placeholder.js';
 import { SettingsPage } from './pages/settings.js';
 import { AboutPage } from './pages/about.js';
+import { DashboardPage } from './pages/dashboard.js';
+import { ConsolePage, resetConsoleSession } from './pages/console.js';
 
 const HOME = '/dashboard';
 /** Routes that only make sense while logged out or before the password change. */
@@ -32,10 +34,8 @@ const AUTH_PATHS = ['/', '/login', '/change-password'];
 function resolvePage(path) {
   if (path === '/settings') return { title: t('page.settings'), view: html`<${SettingsPage} />` };
   if (path === '/about') return { title: t('page.about'), view: html`<${AboutPage} />` };
-  if (path === '/console') {
-    const title = t('page.console');
-    return { title, view: html`<${NotAvailablePage} title=${title} eyebrow=${t('settings.console.title')} />` };
-  }
+  if (path === '/console') return { title: t('page.console'), view: html`<${ConsolePage} />` };
+  if (path === '/dashboard') return { title: t('nav.dashboard'), view: html`<${DashboardPage} />` };
   const nav = NAV_PAGES.get(path);
   if (nav) {
     const title = t(`nav.${nav.key}`);
@@ -114,6 +114,7 @@ export function App() {
 
   async function logout() {
     returnTo.current = null;
+    resetConsoleSession();
     try {
       await api.logout();
     } catch {

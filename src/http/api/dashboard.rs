@@ -45,7 +45,7 @@ pub async fn dashboard(
     State(state): State<Arc<AppState>>,
     _admin: AdminSession,
 ) -> ApiJson<Dashboard> {
-    let live = state.pbx.live().borrow().clone();
+    let live = state.pbx.live().borrow().at(crate::store::now_millis());
     let stats = state.pbx.stats().borrow().clone();
     ApiJson(Dashboard {
         counts: stats.counts.clone(),
@@ -87,8 +87,8 @@ pub async fn events(
                 biased;
                 changed = live.changed() => {
                     changed.ok()?;
-                    let view = live.borrow_and_update().clone();
-                    Event::default().event("live").json_data(&*view).ok()?
+                    let view = live.borrow_and_update().at(crate::store::now_millis());
+                    Event::default().event("live").json_data(&view).ok()?
                 }
                 changed = stats.changed() => {
                     changed.ok()?;

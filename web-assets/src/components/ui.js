@@ -73,12 +73,16 @@ export function PageHeader({ title, eyebrow, description, actions }) {
   </header>`;
 }
 
-export function Card({ title, description, children, testid, class: cls = '' }) {
+/** A titled panel; `actions` (buttons) sit at the right of the title. */
+export function Card({ title, description, actions, children, testid, class: cls = '' }) {
   return html`<section class=${'card ' + cls} data-testid=${testid}>
     ${title &&
-    html`<div class="card-head">
-      <h2 class="card-title">${title}</h2>
-      ${description && html`<p class="card-desc">${description}</p>`}
+    html`<div class=${actions ? 'card-head has-actions' : 'card-head'}>
+      <div class="card-head-text">
+        <h2 class="card-title">${title}</h2>
+        ${description && html`<p class="card-desc">${description}</p>`}
+      </div>
+      ${actions && html`<div class="card-actions">${actions}</div>`}
     </div>`}
     <div class="card-body">${children}</div>
   </section>`;
