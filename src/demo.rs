@@ -40,7 +40,7 @@ pub async fn start_pbx(
     config: &mut Config,
     seed: u64,
     shutdown: tokio_util::sync::CancellationToken,
-) -> anyhow::Result<crate::simulator::SimHandle> {
+) -> anyhow::Result<crate::simulator::DemoScenario> {
     use crate::simulator::{DemoScenario, SimConfig, Simulator};
 
     let secret = hex::encode(rand::random::<[u8; 16]>());
@@ -48,17 +48,77 @@ pub async fn start_pbx(
     let base = SimConfig {
         username: config.ami.username.clone(),
         secret: secret.clone(),
+        // Extensions with no agent yet, so a newcomer can try 新建坐席.
+        endpoints: (1009..=1012).map(|n| n.to_string()).collect(),
         ..SimConfig::default()
     };
     let sim = Simulator::start(scenario.sim_config(base)).await?;
     config.ami.host = sim.addr().ip().to_string();
     config.ami.port = crate::config::Bounded(u64::from(sim.addr().port()));
     config.ami.secret = secret;
-    tokio::spawn(scenario.run(sim.clone(), shutdown.clone()));
-    let handle = sim.clone();
+    tokio::spawn(scenario.clone().run(sim.clone(), shutdown.clone()));
     tokio::spawn(async move {
         shutdown.cancelled().await;
-        handle.shutdown();
+        sim.shutdown();
     });
-    Ok(sim)
+    Ok(scenario)
+}
+
+/// The job number and password of the demo's agent on `extension`: job numbers 8001… for
+/// extensions 1001…, password `demo` + the extension.
+#[cfg(feature = "simulator")]
+pub fn demo_agent_login(extension: &str) -> (String, String) {
+    let job = extension
+        .parse::<u32>()
+        .map(|n| (n + 7000).to_string())
+        .unwrap_or_else(|_| extension.to_string());
+    (job, format!("demo{extension}"))
+}
+
+/// Configures the demo's agents (坐席管理) and their queue memberships, as an owner would
+/// after installing the box, once the simulated PBX is connected. Does nothing for agents
+/// that already exist (a kept `--data-dir`).
+#[cfg(feature = "simulator")]
+pub async fn seed_agents(
+    directory: &crate::pbx::directory::Directory,
+    scenario: &crate::simulator::DemoScenario,
+) -> anyhow::Result<()> {
+    use crate::pbx::directory::AgentInput;
+
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !directory.pbx().is_connected() {
+        anyhow::ensure!(
+            std::time::Instant::now() < deadline,
+            "the demo PBX did not connect"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    if !directory.agents().await?.is_empty() {
+        return Ok(());
+    }
+    for (n, agent) in scenario.agents.iter().enumerate() {
+        let (job_number, password) = demo_agent_login(&agent.extension);
+        let created = directory
+            .create_agent(AgentInput {
+                name: agent.name.clone(),
+                job_number,
+                leader: n == 0,
+                extension: agent.extension.clone(),
+                password: Some(password),
+                extension_type: "sip".into(),
+            })
+            .await?;
+        for queue in scenario
+            .queues
+            .iter()
+            .filter(|q| q.agents.contains(&agent.extension))
+        {
+            directory.add_member(&queue.name, created.id).await?;
+        }
+    }
+    for queue in &scenario.queues {
+        directory.rename_queue(&queue.name, &queue.label).await?;
+    }
+    directory.pbx().refresh_stats();
+    Ok(())
 }

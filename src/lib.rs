@@ -42,6 +42,7 @@ pub struct Daemon {
     services: Vec<tokio::task::JoinHandle<()>>,
     local_addrs: Vec<SocketAddr>,
     tls_fingerprint: String,
+    directory: pbx::directory::Directory,
 }
 
 impl Daemon {
@@ -53,6 +54,11 @@ impl Daemon {
     /// SHA-256 fingerprint of the served certificate, as browsers show it.
     pub fn tls_fingerprint(&self) -> &str {
         &self.tls_fingerprint
+    }
+
+    /// The call-center configuration service (agents, queues), for `demo`'s seeding.
+    pub fn directory(&self) -> &pbx::directory::Directory {
+        &self.directory
     }
 
     /// Serves until `shutdown` is cancelled, then finishes requests in flight.
@@ -123,9 +129,19 @@ pub async fn start(config: Config) -> anyhow::Result<Daemon> {
     let sessions = Sessions::new(Duration::from_secs(
         config.security.session_idle_minutes.get() * 60,
     ));
+    let directory = pbx::directory::Directory::new(
+        accounts.store().clone(),
+        pbx.clone(),
+        config
+            .paths
+            .asterisk_config_dir
+            .join("queues_coocenter.conf"),
+    );
     let app = http::router(
         accounts,
         pbx,
+        directory.clone(),
+        config.agents.pause_reasons.clone(),
         sessions,
         hostname,
         identity.fingerprint_sha256.clone(),
@@ -147,6 +163,7 @@ pub async fn start(config: Config) -> anyhow::Result<Daemon> {
         services: vec![pbx_task],
         local_addrs,
         tls_fingerprint: identity.fingerprint_sha256,
+        directory,
     })
 }
 

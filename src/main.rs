@@ -141,10 +141,23 @@ fn serve(mut config: Config, demo: Option<Demo<'_>>) -> ExitCode {
         let signals = Signals::install()?;
         tokio::spawn(signals.cancel_on_first(shutdown.clone()));
         #[cfg(feature = "simulator")]
-        if let Some(demo) = &demo {
-            coocenterd::demo::start_pbx(&mut config, demo.seed, shutdown.clone()).await?;
-        }
+        let scenario = match &demo {
+            Some(demo) => {
+                Some(coocenterd::demo::start_pbx(&mut config, demo.seed, shutdown.clone()).await?)
+            }
+            None => None,
+        };
         let daemon = coocenterd::start(config).await?;
+        #[cfg(feature = "simulator")]
+        if let Some(scenario) = &scenario {
+            let directory = daemon.directory().clone();
+            let scenario = scenario.clone();
+            tokio::spawn(async move {
+                if let Err(err) = coocenterd::demo::seed_agents(&directory, &scenario).await {
+                    log::error!("cannot configure the demo's agents: {err:#}");
+                }
+            });
+        }
         if let Some(Demo { dir, seed }) = demo {
             for addr in daemon.local_addrs() {
                 println!("CooCenter demo console: https://{addr}/");
@@ -152,6 +165,7 @@ fn serve(mut config: Config, demo: Option<Demo<'_>>) -> ExitCode {
             println!("Log in as admin / admin (you will be asked to set a new password).");
             println!("Certificate SHA-256: {}", daemon.tls_fingerprint());
             println!("Simulated call center: queues 222, 333, 444 (seed {seed})");
+            println!("Agents sign in with job numbers 8001-8008, password demo1001-demo1008.");
             println!("Demo data: {}    Stop with Ctrl-C.", dir.display());
         }
         daemon.serve(shutdown).await

@@ -23,11 +23,18 @@ use throttle::{LoginThrottle, ThrottleVerdict};
 pub const DEFAULT_ADMIN_USERNAME: &str = "admin";
 pub const DEFAULT_ADMIN_PASSWORD: &str = "admin";
 pub const ROLE_ADMIN: &str = "admin";
+/// An agent (坐席) signing in to their own page with job number or extension.
+pub const ROLE_AGENT: &str = "agent";
+/// A team leader (组长): an agent who also leads queues.
+pub const ROLE_LEADER: &str = "leader";
 
 /// A successful login.
 #[derive(Debug, Clone)]
 pub struct Principal {
+    /// The console account's row (administrators); 0 for agents.
     pub account_id: i64,
+    /// The agent's row, for agents and team leaders.
+    pub agent_id: Option<i64>,
     pub username: String,
     pub role: String,
     pub must_change_password: bool,
@@ -119,10 +126,42 @@ impl Accounts {
             return Err(LoginError::LockedOut(remaining));
         }
         let name = username.to_string();
-        let account = self
+        let (account, agent) = self
             .store
-            .call(move |conn| accounts::find_by_username(conn, &name))
+            .call(move |conn| {
+                let account = accounts::find_by_username(conn, &name)?;
+                let agent = match account {
+                    Some(_) => None,
+                    None => crate::store::agents::find_for_login(conn, &name)?,
+                };
+                Ok((account, agent))
+            })
             .await?;
+        if let Some(agent) = agent {
+            // Agents sign in with their extension's password. Spend the same time as an
+            // administrator's login, so the answer's timing says nothing about who exists.
+            self.verify(
+                password.to_string(),
+                password::unknown_user_hash().to_string(),
+            )
+            .await?;
+            if password::same_secret(password, &agent.extension_password) {
+                self.throttle.record_success(from);
+                return Ok(Principal {
+                    account_id: 0,
+                    agent_id: Some(agent.id),
+                    username: agent.job_number.clone(),
+                    role: if agent.leader {
+                        ROLE_LEADER
+                    } else {
+                        ROLE_AGENT
+                    }
+                    .to_string(),
+                    must_change_password: false,
+                });
+            }
+            return Err(self.failed_login(username, from).await?);
+        }
         // Verify against a fixed hash when the user does not exist, so the answer takes as
         // long either way and does not reveal which usernames exist.
         let hash = account
@@ -135,46 +174,50 @@ impl Accounts {
                 self.throttle.record_success(from);
                 Ok(Principal {
                     account_id: account.id,
+                    agent_id: None,
                     username: account.username,
                     role: account.role,
                     must_change_password: account.must_change_password,
                 })
             }
-            _ => {
-                let outcome = self.throttle.record_failure(from);
-                log::warn!(
-                    "failed console login for user {:?} from {from} ({} consecutive)",
-                    username,
-                    outcome.consecutive_failures
-                );
-                if let Some(lockout) = outcome.locked_for {
-                    log::warn!(
-                        "locking out {from} for {}s after repeated failed logins",
-                        lockout.as_secs()
-                    );
-                    let address = from.to_string();
-                    let name = username.to_string();
-                    let detail = format!("{}s", lockout.as_secs());
-                    self.store
-                        .call(move |conn| {
-                            audit::append(
-                                conn,
-                                &audit::Record {
-                                    actor: &name,
-                                    action: "login.lockout",
-                                    target: "session",
-                                    after: Some(&detail),
-                                    address: Some(&address),
-                                    ..Default::default()
-                                },
-                            )
-                        })
-                        .await?;
-                }
-                tokio::time::sleep(outcome.delay).await;
-                Err(LoginError::InvalidCredentials)
-            }
+            _ => Err(self.failed_login(username, from).await?),
         }
+    }
+
+    /// Records a failed login (throttle, log, audit on lockout) and waits the failure delay.
+    async fn failed_login(&self, username: &str, from: IpAddr) -> Result<LoginError, LoginError> {
+        let outcome = self.throttle.record_failure(from);
+        log::warn!(
+            "failed console login for user {:?} from {from} ({} consecutive)",
+            username,
+            outcome.consecutive_failures
+        );
+        if let Some(lockout) = outcome.locked_for {
+            log::warn!(
+                "locking out {from} for {}s after repeated failed logins",
+                lockout.as_secs()
+            );
+            let address = from.to_string();
+            let name = username.to_string();
+            let detail = format!("{}s", lockout.as_secs());
+            self.store
+                .call(move |conn| {
+                    audit::append(
+                        conn,
+                        &audit::Record {
+                            actor: &name,
+                            action: "login.lockout",
+                            target: "session",
+                            after: Some(&detail),
+                            address: Some(&address),
+                            ..Default::default()
+                        },
+                    )
+                })
+                .await?;
+        }
+        tokio::time::sleep(outcome.delay).await;
+        Ok(LoginError::InvalidCredentials)
     }
 
     /// Replaces an account's password after checking the old one and the policy. Nothing is

@@ -27,6 +27,7 @@ pub struct Config {
     pub ami: AmiConfig,
     pub paths: PathsConfig,
     pub system: SystemConfig,
+    pub agents: AgentsConfig,
     pub log: LogConfig,
 }
 
@@ -110,6 +111,25 @@ impl Default for SystemConfig {
             usb_mount_prefixes: crate::system::DEFAULT_USB_MOUNT_PREFIXES
                 .iter()
                 .map(PathBuf::from)
+                .collect(),
+        }
+    }
+}
+
+/// The agents' own page.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AgentsConfig {
+    /// The reasons an agent picks from when pausing (置忙).
+    pub pause_reasons: Vec<String>,
+}
+
+impl Default for AgentsConfig {
+    fn default() -> Self {
+        AgentsConfig {
+            pause_reasons: ["午休", "培训", "会议", "小休", "整理工单"]
+                .iter()
+                .map(|s| s.to_string())
                 .collect(),
         }
     }

@@ -20,6 +20,8 @@ pub struct ApiError {
     pub text: Text,
     /// Seconds, sent as `Retry-After` (lockouts).
     pub retry_after: Option<u64>,
+    /// The request field the error is about, so a form can mark it.
+    pub field: Option<&'static str>,
 }
 
 /// The JSON shape of every error answer.
@@ -34,6 +36,9 @@ pub struct ErrorDetail {
     pub code: String,
     /// Human-readable, in the request's language.
     pub message: String,
+    /// The request field at fault, when there is one (e.g. `job_number`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
 }
 
 impl ApiError {
@@ -43,7 +48,14 @@ impl ApiError {
             code,
             text,
             retry_after: None,
+            field: None,
         }
+    }
+
+    /// The same error, about one field of the request.
+    pub fn on_field(mut self, field: &'static str) -> ApiError {
+        self.field = Some(field);
+        self
     }
 
     pub fn bad_request(code: &'static str, text: Text) -> ApiError {
@@ -72,10 +84,11 @@ impl ApiError {
         )
     }
 
+    /// An `/api` path no route serves (an entity that does not exist is `not_found`).
     pub fn not_found() -> ApiError {
         ApiError::new(
             StatusCode::NOT_FOUND,
-            "not_found",
+            "no_such_route",
             Text::fixed("请求的接口不存在。", "No such API route."),
         )
     }
@@ -138,6 +151,7 @@ pub async fn localize_errors(request: Request, next: Next) -> Response {
             error: ErrorDetail {
                 code: error.code.to_string(),
                 message: error.text.get(lang).to_string(),
+                field: error.field.map(str::to_string),
             },
         };
         let json = serde_json::to_vec(&body).expect("error body serializes");

@@ -29,6 +29,9 @@ use session::Sessions;
 pub struct AppState {
     pub accounts: Accounts,
     pub pbx: Pbx,
+    pub directory: crate::pbx::directory::Directory,
+    /// The reasons an agent picks from when pausing.
+    pub pause_reasons: Vec<String>,
     pub sessions: Sessions,
     pub hostname: String,
     pub tls_fingerprint: String,
@@ -43,9 +46,12 @@ pub struct AppState {
 pub struct ClientAddr(pub SocketAddr);
 
 /// Builds the application: API, OpenAPI document, web UI, and the guards around them.
+#[allow(clippy::too_many_arguments)]
 pub fn router(
     accounts: Accounts,
     pbx: Pbx,
+    directory: crate::pbx::directory::Directory,
+    pause_reasons: Vec<String>,
     sessions: Sessions,
     hostname: String,
     tls_fingerprint: String,
@@ -61,6 +67,8 @@ pub fn router(
     let state = Arc::new(AppState {
         accounts,
         pbx,
+        directory,
+        pause_reasons,
         sessions,
         hostname,
         tls_fingerprint,
@@ -88,4 +96,39 @@ async fn api_not_found() -> ApiError {
 
 async fn method_not_allowed() -> ApiError {
     ApiError::method_not_allowed()
+}
+
+/// Appends to the audit trail: who (`actor`), from where, what, before → after.
+pub async fn audit(
+    state: &AppState,
+    actor: &str,
+    client: SocketAddr,
+    action: &'static str,
+    target: &str,
+    before: Option<String>,
+    after: Option<String>,
+) -> Result<(), ApiError> {
+    let (actor, target, address) = (
+        actor.to_string(),
+        target.to_string(),
+        client.ip().to_string(),
+    );
+    state
+        .accounts
+        .store()
+        .call(move |conn| {
+            crate::store::audit::append(
+                conn,
+                &crate::store::audit::Record {
+                    actor: &actor,
+                    action,
+                    target: &target,
+                    before: before.as_deref(),
+                    after: after.as_deref(),
+                    address: Some(&address),
+                },
+            )
+        })
+        .await?;
+    Ok(())
 }

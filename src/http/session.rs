@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 
 use super::error::ApiError;
 use super::AppState;
-use crate::accounts::{Principal, ROLE_ADMIN};
+use crate::accounts::{Principal, ROLE_ADMIN, ROLE_AGENT, ROLE_LEADER};
 
 pub const COOKIE_NAME: &str = "coocenter_session";
 
@@ -28,7 +28,10 @@ const MAX_SESSIONS: usize = 256;
 
 #[derive(Debug, Clone)]
 pub struct Session {
+    /// The administrator account's row; 0 for agents.
     pub account_id: i64,
+    /// The agent's row for agents and team leaders.
+    pub agent_id: Option<i64>,
     pub username: String,
     pub role: String,
     pub must_change_password: bool,
@@ -76,6 +79,7 @@ impl Sessions {
             key.clone(),
             Session {
                 account_id: principal.account_id,
+                agent_id: principal.agent_id,
                 username: principal.username.clone(),
                 role: principal.role.clone(),
                 must_change_password: principal.must_change_password,
@@ -199,6 +203,31 @@ impl FromRequestParts<Arc<AppState>> for AdminSession {
     }
 }
 
+/// A logged-in agent or team leader (their own page: state, 置忙, 置闲).
+pub struct AgentSession(pub Session, pub i64);
+
+impl FromRequestParts<Arc<AppState>> for AgentSession {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, Self::Rejection> {
+        let AnySession(session) = AnySession::from_request_parts(parts, state).await?;
+        match (session.role.as_str(), session.agent_id) {
+            (ROLE_AGENT | ROLE_LEADER, Some(agent_id)) => Ok(AgentSession(session, agent_id)),
+            _ => Err(ApiError::new(
+                axum::http::StatusCode::FORBIDDEN,
+                "forbidden",
+                crate::i18n::Text::fixed(
+                    "此页面仅供坐席登录使用。",
+                    "This page is for agents signed in with their job number or extension.",
+                ),
+            )),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -206,6 +235,7 @@ mod tests {
     fn principal(id: i64) -> Principal {
         Principal {
             account_id: id,
+            agent_id: None,
             username: format!("user{id}"),
             role: ROLE_ADMIN.into(),
             must_change_password: true,

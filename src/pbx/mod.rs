@@ -9,7 +9,10 @@
 //! Asterisk per browser request. Calls `ami` and `store`; knows nothing of HTTP.
 
 pub mod calls;
+pub mod commands;
+pub mod directory;
 pub mod model;
+pub mod reconcile;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -139,6 +142,7 @@ pub struct Pbx {
     client: ami::Client,
     live: watch::Receiver<Arc<LiveView>>,
     stats: watch::Receiver<Arc<StatsView>>,
+    refresh: Arc<tokio::sync::Notify>,
 }
 
 impl Pbx {
@@ -164,7 +168,9 @@ impl Pbx {
             counts: Counts::default(),
             trend: empty_trend(),
         }));
+        let refresh = Arc::new(tokio::sync::Notify::new());
         let worker = Worker {
+            refresh: Arc::clone(&refresh),
             client: client.clone(),
             store,
             model: LiveModel::default(),
@@ -172,6 +178,7 @@ impl Pbx {
             connected: false,
             version: None,
             queue_counts: Default::default(),
+            agent_names: Default::default(),
             live_tx,
             stats_tx,
         };
@@ -186,6 +193,7 @@ impl Pbx {
                 client,
                 live,
                 stats,
+                refresh,
             },
             task,
         )
@@ -201,6 +209,17 @@ impl Pbx {
 
     pub fn is_connected(&self) -> bool {
         self.client.is_connected()
+    }
+
+    /// The AMI session, for the configuration commands of [`directory`].
+    pub fn client(&self) -> &ami::Client {
+        &self.client
+    }
+
+    /// Asks the worker to recompute counts and totals now (after a configuration change or
+    /// an operation-log entry) rather than at its next periodic refresh.
+    pub fn refresh_stats(&self) {
+        self.refresh.notify_one();
     }
 
     /// Runs an Asterisk CLI command.
@@ -221,6 +240,7 @@ impl Pbx {
 }
 
 struct Worker {
+    refresh: Arc<tokio::sync::Notify>,
     client: ami::Client,
     store: Store,
     model: LiveModel,
@@ -229,6 +249,8 @@ struct Worker {
     version: Option<String>,
     /// Persisted (completed, unanswered) per queue, refreshed after outcomes.
     queue_counts: std::collections::HashMap<String, (u64, u64)>,
+    /// Configured agents by extension: (name, job number), to name the members.
+    agent_names: std::collections::HashMap<String, (String, String)>,
     live_tx: watch::Sender<Arc<LiveView>>,
     stats_tx: watch::Sender<Arc<StatsView>>,
 }
@@ -278,6 +300,7 @@ impl Worker {
                     Err(broadcast::error::RecvError::Closed) => break,
                 },
                 _ = tick.tick() => self.refresh_stats().await,
+                _ = self.refresh.notified() => self.refresh_stats().await,
             }
         }
     }
@@ -295,6 +318,13 @@ impl Worker {
                     .collect();
                 let updates = self.tracker.reconcile(&waiting, store::now_millis());
                 self.persist(updates).await;
+                match reconcile::reconcile(&self.client, &self.store, &self.model).await {
+                    Ok(done) if done != reconcile::Reconciled::default() => {
+                        log::info!("reconciled Asterisk with the console's configuration: {done:?}")
+                    }
+                    Ok(_) => {}
+                    Err(err) => log::error!("cannot reconcile queue members: {err}"),
+                }
             }
             Err(err) => log::warn!("QueueStatus failed: {err}"),
         }
@@ -428,10 +458,11 @@ impl Worker {
                     store::calls::finished_between(conn, from, to)?,
                     store::calls::count_recordings(conn)?,
                     store::calls::count_oplog(conn)?,
+                    store::agents::list(conn)?,
                 ))
             })
             .await;
-        let (per_queue, today, recordings, oplog) = match result {
+        let (per_queue, today, recordings, oplog, agents) = match result {
             Ok(values) => values,
             Err(err) => {
                 log::error!("cannot read statistics: {err}");
@@ -442,8 +473,13 @@ impl Worker {
             .into_iter()
             .map(|(queue, completed, failed)| (queue, (completed, failed)))
             .collect();
-        let counts_changed = new_counts != self.queue_counts;
+        let new_names: std::collections::HashMap<String, (String, String)> = agents
+            .iter()
+            .map(|a| (a.extension.clone(), (a.name.clone(), a.job_number.clone())))
+            .collect();
+        let counts_changed = new_counts != self.queue_counts || new_names != self.agent_names;
         self.queue_counts = new_counts;
+        self.agent_names = new_names;
         let mut trend = empty_trend();
         for (joined_at, answered) in today {
             if let Some(local) = Local.timestamp_millis_opt(joined_at).single() {
@@ -457,7 +493,7 @@ impl Worker {
         }
         let stats = StatsView {
             counts: Counts {
-                agents: self.agent_count(),
+                agents: agents.len() as u64,
                 recordings,
                 queues: self.model.queues.len() as u64,
                 oplog,
@@ -475,20 +511,6 @@ impl Worker {
         if counts_changed {
             self.publish_live();
         }
-    }
-
-    /// Distinct agents (member interfaces) across queues. Replaced by the configured agents
-    /// once agent management exists.
-    fn agent_count(&self) -> u64 {
-        let mut interfaces: Vec<&str> = self
-            .model
-            .queues
-            .values()
-            .flat_map(|q| q.members.keys().map(String::as_str))
-            .collect();
-        interfaces.sort_unstable();
-        interfaces.dedup();
-        interfaces.len() as u64
     }
 
     fn publish_live(&self) {
@@ -522,10 +544,12 @@ impl Worker {
                 abandoned,
             });
             for member in queue.members.values() {
+                let extension = extension_of(&member.interface);
+                let configured = self.agent_names.get(&extension);
                 agents.push(AgentRow {
-                    name: member.name.clone(),
-                    job_number: None,
-                    extension: extension_of(&member.interface),
+                    name: configured.map_or_else(|| member.name.clone(), |(name, _)| name.clone()),
+                    job_number: configured.map(|(_, job)| job.clone()),
+                    extension,
                     queue: queue.name.clone(),
                     status: member.status(),
                     paused: member.paused,

@@ -42,6 +42,8 @@ pub struct Member {
     pub interface: String,
     pub name: String,
     pub state_interface: String,
+    /// `static` (queues.conf), `dynamic` (QueueAdd) or `realtime`.
+    pub membership: String,
     /// Asterisk device state code (0–8, see [`AgentStatus::from_device_state`]).
     pub device_state: u8,
     pub paused: bool,
@@ -177,6 +179,7 @@ impl LiveModel {
                         ..Member::default()
                     };
                     member.state_interface = item.get("StateInterface").unwrap_or("").to_string();
+                    member.membership = item.get("Membership").unwrap_or("").to_string();
                     member.device_state = number(item, "Status") as u8;
                     member.paused = flag(item, "Paused");
                     member.pause_reason = item.get("PausedReason").unwrap_or("").to_string();
@@ -368,6 +371,9 @@ fn clear_ringing(queue: &mut Queue, uniqueid: &str) {
 fn update_member(member: &mut Member, event: &Message) {
     if let Some(value) = event.get("StateInterface") {
         member.state_interface = value.to_string();
+    }
+    if let Some(value) = event.get("Membership") {
+        member.membership = value.to_string();
     }
     if event.contains("Status") {
         member.device_state = number(event, "Status") as u8;

@@ -58,6 +58,9 @@ pub struct SimConfig {
     pub behaviors: Vec<(String, MemberBehavior)>,
     /// Device states at start, by state interface (absent: `NotInUse`).
     pub device_states: Vec<(String, DeviceState)>,
+    /// PJSIP endpoints (extension numbers) the PBX has besides the queue members', listed by
+    /// `PJSIPShowEndpoints`.
+    pub endpoints: Vec<String>,
     /// Events per session that may wait to be written before the session is dropped (what
     /// Asterisk's `writetimeout` does to a client that does not read).
     pub session_queue: usize,
@@ -92,6 +95,7 @@ impl Default for SimConfig {
             seed: 1,
             behaviors: Vec::new(),
             device_states: Vec::new(),
+            endpoints: Vec::new(),
             session_queue: 8192,
             fixed_challenge: None,
         }

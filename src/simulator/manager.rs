@@ -164,6 +164,7 @@ impl Engine {
             "queuereset" => self.action_queue_reset(sid, m),
             "queuelog" => self.action_queue_log(sid, m),
             "originate" => self.action_originate(sid, m),
+            "pjsipshowendpoints" => self.action_pjsip_show_endpoints(sid, m),
             _ => {
                 let text = format!(
                     "Invalid/unknown command: {action}. Use Action: ListCommands to show available commands."
@@ -500,6 +501,49 @@ impl Engine {
             items += 1;
         }
         self.list_complete(sid, m, "QueueSummaryComplete", items);
+    }
+
+    /// `PJSIPShowEndpoints` as res_pjsip answers it: an ack, one `EndpointList` per endpoint
+    /// (`ActionID` right after `Event`, as `ast_sip_create_ami_event()` writes it), then
+    /// `EndpointListComplete`. The endpoints are the PJSIP queue members and the configured
+    /// extra ones.
+    fn action_pjsip_show_endpoints(&mut self, sid: SessionId, m: &Message) {
+        let mut names: Vec<String> = self
+            .queues
+            .iter()
+            .flat_map(|q| q.members.iter())
+            .filter_map(|mem| mem.interface.strip_prefix("PJSIP/").map(str::to_owned))
+            .chain(self.config.endpoints.iter().cloned())
+            .collect();
+        names.sort();
+        names.dedup();
+        if names.is_empty() {
+            return self.reply(sid, "Error", m, "No endpoints found");
+        }
+        self.list_start(
+            sid,
+            m,
+            "A listing of Endpoints follows, presented as EndpointList events",
+        );
+        for name in &names {
+            let state = self.device_state(&format!("PJSIP/{name}"));
+            let mut item = Message::new(MessageKind::Event).with("Event", "EndpointList");
+            if let Some(id) = action_id(m) {
+                item.push("ActionID", id);
+            }
+            let item = item
+                .with("ObjectType", "endpoint")
+                .with("ObjectName", name.as_str())
+                .with("Transport", "transport-udp")
+                .with("Aor", name.as_str())
+                .with("Auths", name.as_str())
+                .with("OutboundAuths", "")
+                .with("Contacts", "")
+                .with("DeviceState", state.text())
+                .with("ActiveChannels", "");
+            self.send_to(sid, &item);
+        }
+        self.list_complete(sid, m, "EndpointListComplete", names.len());
     }
 
     fn action_queue_add(&mut self, sid: SessionId, m: &Message) {

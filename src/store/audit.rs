@@ -62,3 +62,46 @@ pub fn latest(conn: &Connection, limit: u32) -> rusqlite::Result<Vec<Entry>> {
     })?;
     rows.collect()
 }
+
+/// A page of the trail, newest first, filtered by a substring of any column or of the local
+/// date-time.
+pub fn search(
+    conn: &Connection,
+    query: &str,
+    limit: u32,
+    offset: u32,
+) -> rusqlite::Result<(u64, Vec<Entry>)> {
+    let query = query.trim();
+    let pattern = format!(
+        "%{}%",
+        query
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    );
+    let filter = "(?1 = '' OR actor LIKE ?2 ESCAPE '\\' OR action LIKE ?2 ESCAPE '\\'
+        OR target LIKE ?2 ESCAPE '\\' OR coalesce(before, '') LIKE ?2 ESCAPE '\\'
+        OR coalesce(after, '') LIKE ?2 ESCAPE '\\' OR coalesce(address, '') LIKE ?2 ESCAPE '\\'
+        OR strftime('%Y-%m-%d %H:%M:%S', at / 1000, 'unixepoch', 'localtime') LIKE ?2 ESCAPE '\\')";
+    let total: i64 = conn.query_row(
+        &format!("SELECT COUNT(*) FROM audit WHERE {filter}"),
+        params![query, pattern],
+        |row| row.get(0),
+    )?;
+    let mut stmt = conn.prepare(&format!(
+        "SELECT at, actor, action, target, before, after, address FROM audit
+         WHERE {filter} ORDER BY at DESC, id DESC LIMIT ?3 OFFSET ?4"
+    ))?;
+    let rows = stmt.query_map(params![query, pattern, limit, offset], |row| {
+        Ok(Entry {
+            at: row.get(0)?,
+            actor: row.get(1)?,
+            action: row.get(2)?,
+            target: row.get(3)?,
+            before: row.get(4)?,
+            after: row.get(5)?,
+            address: row.get(6)?,
+        })
+    })?;
+    Ok((total as u64, rows.collect::<rusqlite::Result<_>>()?))
+}

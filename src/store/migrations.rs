@@ -84,6 +84,41 @@ fn steps() -> Migrations<'static> {
         CREATE INDEX recordings_started ON recordings(started_at);
         "#,
         ),
+        M::up(
+            r#"
+        CREATE TABLE agents (
+            id                  INTEGER PRIMARY KEY,
+            name                TEXT NOT NULL,
+            job_number          TEXT NOT NULL UNIQUE,
+            leader              INTEGER NOT NULL DEFAULT 0,
+            extension           TEXT NOT NULL UNIQUE,
+            extension_password  TEXT NOT NULL,
+            extension_type      TEXT NOT NULL CHECK (extension_type IN ('web', 'sip', 'analog')),
+            created_at          INTEGER NOT NULL,
+            updated_at          INTEGER NOT NULL
+        );
+        CREATE TABLE pbx_extensions (
+            extension   TEXT PRIMARY KEY,
+            interface   TEXT NOT NULL,
+            technology  TEXT NOT NULL,
+            seen_at     INTEGER NOT NULL
+        );
+        CREATE TABLE queue_settings (
+            queue             TEXT PRIMARY KEY,
+            display_name      TEXT,
+            strategy          TEXT,
+            strategy_pending  INTEGER NOT NULL DEFAULT 0,
+            updated_at        INTEGER NOT NULL
+        );
+        CREATE TABLE queue_members (
+            queue     TEXT NOT NULL,
+            agent_id  INTEGER NOT NULL REFERENCES agents(id) ON DELETE CASCADE,
+            added_at  INTEGER NOT NULL,
+            PRIMARY KEY (queue, agent_id)
+        );
+        CREATE INDEX oplog_agent ON oplog(job_number);
+        "#,
+        ),
     ])
 }
 

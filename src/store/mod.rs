@@ -6,10 +6,12 @@
 //! pool, never on the async workers. May not import from the layers above it.
 
 pub mod accounts;
+pub mod agents;
 pub mod audit;
 pub mod calls;
 mod migrations;
 pub mod oplog;
+pub mod queues;
 pub mod settings;
 
 use std::path::Path;

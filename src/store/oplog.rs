@@ -84,3 +84,132 @@ pub fn latest(conn: &Connection, limit: u32) -> rusqlite::Result<Vec<Entry>> {
     })?;
     rows.collect()
 }
+
+/// The names the operation log shows for each event type (manual §8: 登录, 退出, 忙, 闲), so
+/// that searching for what is on screen finds it.
+pub const EVENT_LABELS: &[(&str, &str, &str)] = &[
+    ("login", "登录", "Login"),
+    ("logout", "退出", "Logout"),
+    ("pause", "忙", "Busy"),
+    ("unpause", "闲", "Available"),
+];
+
+/// A page of the log, newest first, optionally filtered by `query`: a substring of any
+/// column as shown (name, job number, extension, event type in either language, detail, or
+/// the local date-time `YYYY-MM-DD HH:MM:SS`). Returns the total number of matching rows too.
+pub fn search(
+    conn: &Connection,
+    query: &str,
+    limit: u32,
+    offset: u32,
+) -> rusqlite::Result<(u64, Vec<Entry>)> {
+    let query = query.trim();
+    let pattern = format!("%{}%", escape_like(query));
+    let lowered = query.to_lowercase();
+    let matching_types: Vec<&str> = EVENT_LABELS
+        .iter()
+        .filter(|(code, zh, en)| {
+            !query.is_empty()
+                && (code.contains(&lowered)
+                    || zh.contains(query)
+                    || en.to_lowercase().contains(&lowered))
+        })
+        .map(|(code, _, _)| *code)
+        .collect();
+    let types = matching_types.join(",");
+    let filter = "(?1 = '' OR agent_name LIKE ?2 ESCAPE '\\' OR job_number LIKE ?2 ESCAPE '\\'
+        OR extension LIKE ?2 ESCAPE '\\' OR detail LIKE ?2 ESCAPE '\\'
+        OR instr(',' || ?3 || ',', ',' || event_type || ',') > 0
+        OR strftime('%Y-%m-%d %H:%M:%S', at / 1000, 'unixepoch', 'localtime') LIKE ?2 ESCAPE '\\')";
+    let total: i64 = conn.query_row(
+        &format!("SELECT COUNT(*) FROM oplog WHERE {filter}"),
+        params![query, pattern, types],
+        |row| row.get(0),
+    )?;
+    let mut stmt = conn.prepare(&format!(
+        "SELECT id, at, agent_name, job_number, extension, event_type, detail FROM oplog
+         WHERE {filter} ORDER BY at DESC, id DESC LIMIT ?4 OFFSET ?5"
+    ))?;
+    let rows = stmt.query_map(params![query, pattern, types, limit, offset], |row| {
+        Ok(Entry {
+            id: row.get(0)?,
+            at: row.get(1)?,
+            agent_name: row.get(2)?,
+            job_number: row.get(3)?,
+            extension: row.get(4)?,
+            event_type: row.get(5)?,
+            detail: row.get(6)?,
+        })
+    })?;
+    Ok((total as u64, rows.collect::<rusqlite::Result<_>>()?))
+}
+
+fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn actor(name: &str, job: &str, ext: &str) -> Actor {
+        Actor {
+            agent_name: name.into(),
+            job_number: job.into(),
+            extension: ext.into(),
+        }
+    }
+
+    #[test]
+    fn search_covers_every_column_as_shown() {
+        let conn = crate::store::open_in_memory();
+        append(
+            &conn,
+            &actor("管理员", "管理员", "管理员"),
+            EventType::Login,
+            "127.0.0.1",
+        )
+        .unwrap();
+        append(
+            &conn,
+            &actor("张伟", "8001", "1001"),
+            EventType::Pause,
+            "午休",
+        )
+        .unwrap();
+        append(
+            &conn,
+            &actor("王芳", "8002", "1002"),
+            EventType::Unpause,
+            "",
+        )
+        .unwrap();
+        let hits = |q: &str| {
+            search(&conn, q, 50, 0)
+                .unwrap()
+                .1
+                .into_iter()
+                .map(|e| e.agent_name)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(hits(""), vec!["王芳", "张伟", "管理员"], "newest first");
+        assert_eq!(hits("8001"), vec!["张伟"]);
+        assert_eq!(hits("1002"), vec!["王芳"]);
+        assert_eq!(hits("午休"), vec!["张伟"]);
+        assert_eq!(hits("忙"), vec!["张伟"]);
+        assert_eq!(hits("闲"), vec!["王芳"]);
+        assert_eq!(hits("login"), vec!["管理员"]);
+        assert_eq!(hits("管理员"), vec!["管理员"]);
+        let today = chrono::Local::now().format("%Y-%m-%d").to_string();
+        assert_eq!(hits(&today).len(), 3);
+        assert_eq!(
+            hits("100%"),
+            Vec::<String>::new(),
+            "LIKE wildcards are literal"
+        );
+        let (total, page) = search(&conn, "", 2, 2).unwrap();
+        assert_eq!((total, page.len()), (3, 1));
+    }
+}

@@ -13,9 +13,9 @@ use crate::accounts::PasswordChangeError;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::json::ApiJson;
 use crate::http::session::{AdminSession, AnySession};
-use crate::http::{AppState, ClientAddr};
+use crate::http::{audit, AppState, ClientAddr};
 use crate::i18n::Text;
-use crate::store::{audit, settings};
+use crate::store::{audit as audit_log, settings};
 
 const PLATFORM_KEY: &str = "account.platform_enabled";
 
@@ -75,24 +75,16 @@ pub async fn change_password(
         Err(other) => return Err(ApiError::internal(other)),
     }
     state.sessions.password_changed(&session);
-    let actor = session.username.clone();
-    let address = client.ip().to_string();
-    state
-        .accounts
-        .store()
-        .call(move |conn| {
-            audit::append(
-                conn,
-                &audit::Record {
-                    actor: &actor,
-                    action: "account.password_changed",
-                    target: &actor,
-                    address: Some(&address),
-                    ..Default::default()
-                },
-            )
-        })
-        .await?;
+    audit(
+        &state,
+        &session.username,
+        client,
+        "account.password_changed",
+        &session.username,
+        None,
+        None,
+    )
+    .await?;
     log::info!("{} changed their password", session.username);
     Ok(StatusCode::NO_CONTENT)
 }
@@ -144,9 +136,9 @@ pub async fn put_settings(
             .call(move |conn| {
                 let tx = conn.transaction()?;
                 settings::put(&tx, PLATFORM_KEY, &wanted.platform_enabled.to_string())?;
-                audit::append(
+                audit_log::append(
                     &tx,
-                    &audit::Record {
+                    &audit_log::Record {
                         actor: &actor,
                         action: "account.settings_changed",
                         target: "platform_enabled",

@@ -13,9 +13,8 @@ use utoipa::ToSchema;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::json::ApiJson;
 use crate::http::session::AdminSession;
-use crate::http::{AppState, ClientAddr};
+use crate::http::{audit, AppState, ClientAddr};
 use crate::i18n::Text;
-use crate::store::audit;
 
 /// Longest command accepted.
 const MAX_COMMAND_LENGTH: usize = 512;
@@ -98,25 +97,16 @@ pub async fn command(
     if !state.pbx.is_connected() {
         return Err(pbx_unavailable());
     }
-    let actor = session.username.clone();
-    let address = client.ip().to_string();
-    let logged = command.clone();
-    state
-        .accounts
-        .store()
-        .call(move |conn| {
-            audit::append(
-                conn,
-                &audit::Record {
-                    actor: &actor,
-                    action: "console.command",
-                    target: &logged,
-                    address: Some(&address),
-                    ..Default::default()
-                },
-            )
-        })
-        .await?;
+    audit(
+        &state,
+        &session.username,
+        client,
+        "console.command",
+        &command,
+        None,
+        None,
+    )
+    .await?;
     log::info!("{} ran CLI command {:?}", session.username, command);
     let output = state.pbx.command(&command).await.map_err(|err| {
         log::warn!("CLI command failed: {err}");

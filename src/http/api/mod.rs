@@ -5,8 +5,12 @@
 
 pub mod about;
 pub mod account;
+pub mod agents;
 pub mod console;
 pub mod dashboard;
+pub mod me;
+pub mod oplog;
+pub mod queues;
 pub mod session;
 
 use std::sync::Arc;
@@ -36,7 +40,11 @@ use super::AppState;
         (name = "account", description = "The administrator's own account"),
         (name = "system", description = "The box"),
         (name = "monitoring", description = "Live queues, agents and callers (manual §3)"),
-        (name = "console", description = "Asterisk CLI through AMI (manual §2, 控制台访问)")
+        (name = "console", description = "Asterisk CLI through AMI (manual §2, 控制台访问)"),
+        (name = "agents", description = "Agents and the PBX's extensions (manual §4)"),
+        (name = "queues", description = "Queue names, strategies and members (manual §5)"),
+        (name = "oplog", description = "Operation log (manual §8) and audit trail"),
+        (name = "agent page", description = "An agent's own page: state, pause, unpause")
     )
 )]
 struct ApiDoc;
@@ -52,6 +60,19 @@ pub fn routes() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
         .routes(routes!(dashboard::dashboard))
         .routes(routes!(dashboard::events))
         .routes(routes!(console::command))
+        .routes(routes!(agents::list, agents::create))
+        .routes(routes!(agents::update, agents::delete))
+        .routes(routes!(agents::reveal_password))
+        .routes(routes!(agents::extensions))
+        .routes(routes!(queues::list))
+        .routes(routes!(queues::update))
+        .routes(routes!(queues::add_member))
+        .routes(routes!(queues::remove_member))
+        .routes(routes!(oplog::list))
+        .routes(routes!(oplog::audit_trail))
+        .routes(routes!(me::get))
+        .routes(routes!(me::pause))
+        .routes(routes!(me::unpause))
         .split_for_parts()
 }
 
@@ -63,4 +84,42 @@ pub async fn openapi_document(
         [(header::CONTENT_TYPE, "application/json")],
         state.openapi_json.clone(),
     )
+}
+
+/// Maps the directory's refusals to answers: a field error is 400 (409 when the value is
+/// taken), a missing agent or queue 404, an unreachable Asterisk 503, a refusal by Asterisk
+/// 502 with its words.
+pub fn directory_error(err: crate::pbx::directory::DirectoryError) -> super::error::ApiError {
+    use super::error::ApiError;
+    use crate::i18n::Text;
+    use crate::pbx::directory::DirectoryError;
+    use axum::http::StatusCode;
+    match err {
+        DirectoryError::Invalid { field, code, text } => {
+            let status = if code.ends_with("_taken") || code == "already_member" {
+                StatusCode::CONFLICT
+            } else {
+                StatusCode::BAD_REQUEST
+            };
+            ApiError::new(status, code, text).on_field(field)
+        }
+        DirectoryError::NotFound(text) => ApiError::new(StatusCode::NOT_FOUND, "not_found", text),
+        DirectoryError::PbxUnavailable => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "pbx_unavailable",
+            Text::fixed(
+                "无法连接 PBX（Asterisk），请稍后重试。",
+                "The PBX (Asterisk) cannot be reached; try again shortly.",
+            ),
+        ),
+        DirectoryError::Refused(message) => ApiError::new(
+            StatusCode::BAD_GATEWAY,
+            "pbx_refused",
+            Text::owned(
+                format!("PBX 拒绝了此操作：{message}"),
+                format!("The PBX refused: {message}"),
+            ),
+        ),
+        other => ApiError::internal(other),
+    }
 }

@@ -31,6 +31,8 @@ pub struct LoginResponse {
     /// True after a login with the factory password: only the password change is allowed
     /// until it is done.
     pub must_change_password: bool,
+    /// `admin`, or `agent` / `leader` for an agent signed in with job number or extension.
+    pub role: String,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -100,14 +102,17 @@ pub async fn login(
     };
     let token = state.sessions.create(&principal);
     let address = client.ip().to_string();
+    let actor = actor_for(&state, principal.agent_id).await?;
     state
         .accounts
         .store()
-        .call(move |conn| oplog::append(conn, &admin_actor(), EventType::Login, &address))
+        .call(move |conn| oplog::append(conn, &actor, EventType::Login, &address))
         .await?;
+    state.pbx.refresh_stats();
     log::info!("{} logged in from {}", principal.username, client.ip());
     let body = LoginResponse {
         must_change_password: principal.must_change_password,
+        role: principal.role.clone(),
     };
     Ok(([(header::SET_COOKIE, cookie_for(&token))], axum::Json(body)).into_response())
 }
@@ -147,11 +152,13 @@ pub async fn logout(
 ) -> Result<Response, ApiError> {
     state.sessions.end(&session);
     let address = client.ip().to_string();
+    let actor = actor_for(&state, session.agent_id).await?;
     state
         .accounts
         .store()
-        .call(move |conn| oplog::append(conn, &admin_actor(), EventType::Logout, &address))
+        .call(move |conn| oplog::append(conn, &actor, EventType::Logout, &address))
         .await?;
+    state.pbx.refresh_stats();
     log::info!("{} logged out", session.username);
     Ok((
         StatusCode::NO_CONTENT,
@@ -166,6 +173,21 @@ fn invalid_credentials() -> ApiError {
         "invalid_credentials",
         Text::fixed("用户名或密码错误。", "Wrong user name or password."),
     )
+}
+
+/// Who the operation log names: the agent, or 管理员.
+async fn actor_for(state: &AppState, agent_id: Option<i64>) -> Result<oplog::Actor, ApiError> {
+    match agent_id {
+        Some(id) => {
+            let agent = state
+                .directory
+                .agent(id)
+                .await
+                .map_err(super::directory_error)?;
+            Ok(super::me::actor_of(&agent))
+        }
+        None => Ok(admin_actor()),
+    }
 }
 
 /// The administrator as the operation log shows it.

@@ -1,0 +1,90 @@
+//! Brings Asterisk in line with our configuration after every (re)connect: members we keep
+//! that Asterisk lacks are added, dynamic members of our agents that we no longer want are
+//! removed, and strategy changes saved while Asterisk was away are reloaded. Members that
+//! are not our agents' (static ones from queues.conf, or added by another tool) are left
+//! alone.
+
+use crate::ami;
+use crate::store::{self, agents, queues, Store};
+
+use super::commands;
+use super::model::LiveModel;
+
+/// What the reconcile did, for the log and the tests.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Reconciled {
+    pub added: Vec<(String, String)>,
+    pub removed: Vec<(String, String)>,
+    pub reloaded: Vec<String>,
+}
+
+pub async fn reconcile(
+    client: &ami::Client,
+    store: &Store,
+    model: &LiveModel,
+) -> Result<Reconciled, store::StoreError> {
+    let (desired, our_interfaces, settings) = store
+        .call(|conn| {
+            let agents = agents::list(conn)?;
+            let mut interfaces = vec![];
+            for agent in &agents {
+                if let Some(ext) = agents::extension(conn, &agent.extension)? {
+                    interfaces.push(ext.interface);
+                }
+            }
+            Ok((
+                queues::desired_members(conn)?,
+                interfaces,
+                queues::all_settings(conn)?,
+            ))
+        })
+        .await?;
+    let mut done = Reconciled::default();
+    for want in &desired {
+        let Some(interface) = &want.interface else {
+            continue;
+        };
+        let present = model
+            .queues
+            .get(&want.queue)
+            .is_some_and(|q| q.members.contains_key(interface));
+        if !present {
+            match commands::add_member(client, &want.queue, interface, &want.name).await {
+                Ok(()) => done.added.push((want.queue.clone(), interface.clone())),
+                Err(err) => {
+                    log::warn!("reconcile: cannot add {interface} to {}: {err}", want.queue)
+                }
+            }
+        }
+    }
+    for (queue_name, queue) in &model.queues {
+        for (interface, member) in &queue.members {
+            let ours = our_interfaces.contains(interface);
+            let wanted = desired
+                .iter()
+                .any(|d| &d.queue == queue_name && d.interface.as_deref() == Some(interface));
+            if ours && !wanted && member.membership == "dynamic" {
+                match commands::remove_member(client, queue_name, interface).await {
+                    Ok(()) => done.removed.push((queue_name.clone(), interface.clone())),
+                    Err(err) => {
+                        log::warn!("reconcile: cannot remove {interface} from {queue_name}: {err}")
+                    }
+                }
+            }
+        }
+    }
+    for pending in settings.iter().filter(|s| s.strategy_pending) {
+        if commands::reload_queue(client, &pending.queue).await.is_ok() {
+            let queue = pending.queue.clone();
+            let now = store::now_millis();
+            store
+                .call(move |conn| {
+                    queues::clear_pending(conn, &queue)?;
+                    store::calls::reset_epoch(conn, &queue, now)
+                })
+                .await?;
+            done.reloaded.push(pending.queue.clone());
+        }
+    }
+    Ok(done)
+}
