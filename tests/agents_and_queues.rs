@@ -6,12 +6,12 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use common::pbx::{received, wait_connected, AMI_USER};
 use common::{Api, TestDaemon};
 use coocenterd::simulator::{MemberConfig, QueueConfig, SimConfig, SimHandle, Simulator, Strategy};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-const AMI_USER: &str = "coocenterd";
 const AMI_SECRET: &str = "agents-test-secret";
 
 async fn simulator() -> SimHandle {
@@ -31,47 +31,15 @@ async fn simulator() -> SimHandle {
     .unwrap()
 }
 
-async fn daemon_for(sim: &SimHandle) -> TestDaemon {
-    let port = sim.addr().port();
-    TestDaemon::start_with(move |config| {
-        config.ami.port = coocenterd::config::Bounded(u64::from(port));
-        config.ami.username = AMI_USER.into();
-        config.ami.secret = AMI_SECRET.into();
-    })
-    .await
-}
-
 async fn admin(daemon: &TestDaemon) -> Api {
     let mut api = daemon.api();
     api.first_login().await;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while api.get("/api/v1/dashboard").await.body["pbx"]["connected"] != true {
-        assert!(Instant::now() < deadline, "PBX never connected");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_connected(&mut api).await;
     api
 }
 
 fn agent_body(name: &str, job: &str, ext: &str) -> Value {
     json!({"name": name, "job_number": job, "leader": false, "extension": ext, "password": "ext-pass-1", "extension_type": "sip"})
-}
-
-/// The actions the simulator received with this name, as (field, value) lists.
-fn received(sim: &SimHandle, action: &str) -> Vec<Vec<(String, String)>> {
-    sim.received_actions()
-        .iter()
-        .filter(|a| {
-            a.get("Action")
-                .is_some_and(|n| n.eq_ignore_ascii_case(action))
-        })
-        .map(|a| {
-            a.fields()
-                .iter()
-                .filter(|(k, _)| k != "ActionID" && k != "Action")
-                .cloned()
-                .collect()
-        })
-        .collect()
 }
 
 fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -87,7 +55,7 @@ fn count(daemon: &TestDaemon, sql: &str) -> i64 {
 #[tokio::test]
 async fn agents_are_created_on_pbx_extensions_and_every_refusal_changes_nothing() {
     let sim = simulator().await;
-    let daemon = daemon_for(&sim).await;
+    let daemon = common::pbx::daemon_for(&sim, AMI_SECRET).await;
     let mut api = admin(&daemon).await;
 
     let extensions = api.get("/api/v1/pbx/extensions").await.body;
@@ -263,7 +231,7 @@ async fn agents_are_created_on_pbx_extensions_and_every_refusal_changes_nothing(
 #[tokio::test]
 async fn membership_and_strategy_reach_asterisk_and_survive_its_restart() {
     let sim = simulator().await;
-    let daemon = daemon_for(&sim).await;
+    let daemon = common::pbx::daemon_for(&sim, AMI_SECRET).await;
     let mut api = admin(&daemon).await;
     let agent = api
         .send(
@@ -427,7 +395,7 @@ async fn membership_and_strategy_reach_asterisk_and_survive_its_restart() {
 #[tokio::test]
 async fn agents_sign_in_pause_with_a_reason_and_the_operation_log_shows_it() {
     let sim = simulator().await;
-    let daemon = daemon_for(&sim).await;
+    let daemon = common::pbx::daemon_for(&sim, AMI_SECRET).await;
     let mut api = admin(&daemon).await;
     let agent = api
         .send(

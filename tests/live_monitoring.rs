@@ -7,12 +7,12 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use common::pbx::{wait_connected, AMI_USER};
 use common::TestDaemon;
 use coocenterd::simulator::{MemberConfig, QueueConfig, SimConfig, SimHandle, Simulator, Strategy};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-const AMI_USER: &str = "coocenterd";
 const AMI_SECRET: &str = "test-ami-secret";
 
 async fn simulator() -> SimHandle {
@@ -27,17 +27,6 @@ async fn simulator() -> SimHandle {
     })
     .await
     .unwrap()
-}
-
-async fn daemon_for(sim: &SimHandle, secret: &str) -> TestDaemon {
-    let port = sim.addr().port();
-    let secret = secret.to_string();
-    TestDaemon::start_with(move |config| {
-        config.ami.port = coocenterd::config::Bounded(u64::from(port));
-        config.ami.username = AMI_USER.into();
-        config.ami.secret = secret;
-    })
-    .await
 }
 
 /// Reads `text/event-stream` frames from a response.
@@ -132,7 +121,7 @@ fn queue<'a>(view: &'a Value, name: &str) -> &'a Value {
 #[tokio::test]
 async fn ami_events_reach_the_event_stream_within_a_second() {
     let sim = simulator().await;
-    let daemon = daemon_for(&sim, AMI_SECRET).await;
+    let daemon = common::pbx::daemon_for(&sim, AMI_SECRET).await;
     let mut api = daemon.api();
     api.first_login().await;
     let mut stream = EventStream::open(&daemon, api.cookie.as_deref().unwrap()).await;
@@ -205,7 +194,7 @@ async fn ami_events_reach_the_event_stream_within_a_second() {
 #[tokio::test]
 async fn an_asterisk_restart_mid_call_is_shown_resynced_and_keeps_the_counts() {
     let sim = simulator().await;
-    let daemon = daemon_for(&sim, AMI_SECRET).await;
+    let daemon = common::pbx::daemon_for(&sim, AMI_SECRET).await;
     let mut api = daemon.api();
     api.first_login().await;
     let mut stream = EventStream::open(&daemon, api.cookie.as_deref().unwrap()).await;
@@ -319,7 +308,7 @@ async fn sim_queue_status_completed(sim: &SimHandle) -> u64 {
 #[tokio::test]
 async fn a_refused_ami_login_is_shown_and_not_retried_in_a_loop() {
     let sim = simulator().await;
-    let daemon = daemon_for(&sim, "wrong-secret").await;
+    let daemon = common::pbx::daemon_for(&sim, "wrong-secret").await;
     let mut api = daemon.api();
     api.first_login().await;
     tokio::time::sleep(Duration::from_secs(3)).await;
@@ -348,14 +337,10 @@ async fn a_refused_ami_login_is_shown_and_not_retried_in_a_loop() {
 #[tokio::test]
 async fn console_runs_cli_commands_and_confirms_restarts() {
     let sim = simulator().await;
-    let daemon = daemon_for(&sim, AMI_SECRET).await;
+    let daemon = common::pbx::daemon_for(&sim, AMI_SECRET).await;
     let mut api = daemon.api();
     api.first_login().await;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while api.get("/api/v1/dashboard").await.body["pbx"]["connected"] != true {
-        assert!(Instant::now() < deadline, "PBX never connected");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_connected(&mut api).await;
     let run = |command: &str, confirmed: bool| json!({"command": command, "confirmed": confirmed});
 
     let answer = api

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod pbx;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 
