@@ -19,6 +19,8 @@ pub fn config(listen: SocketAddr, data_dir: &Path) -> Config {
     // A demo is tried by hand: a mistyped password should not lock its user out for long.
     config.security.lockout_base_seconds = crate::config::Bounded(10);
     config.security.lockout_max_seconds = crate::config::Bounded(60);
+    // A demo is not a box: there is no RAUC to talk to.
+    config.firmware.enabled = false;
     config
 }
 

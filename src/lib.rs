@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod ami;
 pub mod config;
 pub mod demo;
+pub mod firmware;
 pub mod fs_atomic;
 pub mod http;
 pub mod i18n;
@@ -77,6 +78,15 @@ impl Daemon {
 pub async fn start(config: Config) -> anyhow::Result<Daemon> {
     let data_dir = config.storage.data_dir.clone();
     fs_atomic::create_private_dir(&data_dir)?;
+    // A factory reset asked for from the console runs here, before anything opens the data.
+    let device_paths = config.device_paths();
+    if let Some(report) = tokio::task::spawn_blocking(move || {
+        firmware::provision::apply_pending_factory_reset(&device_paths)
+    })
+    .await??
+    {
+        log::warn!("factory reset done: {report:?}");
+    }
     let database = config.database_path();
     let store = tokio::task::spawn_blocking(move || Store::open(&database))
         .await?
@@ -91,7 +101,7 @@ pub async fn start(config: Config) -> anyhow::Result<Daemon> {
     });
     let accounts = Accounts::new(store.clone(), throttle);
     accounts
-        .ensure_default_admin()
+        .ensure_default_admin(firmware::provision::provisioned_admin_hash(&data_dir)?)
         .await
         .context("creating the default administrator")?;
 
@@ -123,12 +133,17 @@ pub async fn start(config: Config) -> anyhow::Result<Daemon> {
     }
 
     let services_shutdown = CancellationToken::new();
-    let (pbx, pbx_task) =
-        pbx::Pbx::start(ami_config(&config.ami), store, services_shutdown.clone());
+    let mut ami = ami_config(&config.ami);
+    if ami.secret.is_empty() {
+        // The secret written at factory provisioning (also in Asterisk's manager include).
+        ami.secret = firmware::provision::ami_secret(&data_dir)?.unwrap_or_default();
+    }
+    let (pbx, pbx_task) = pbx::Pbx::start(ami, store.clone(), services_shutdown.clone());
 
     let sessions = Sessions::new(Duration::from_secs(
         config.security.session_idle_minutes.get() * 60,
     ));
+    let pbx_for_health = pbx.clone();
     let directory = pbx::directory::Directory::new(
         accounts.store().clone(),
         pbx.clone(),
@@ -137,6 +152,10 @@ pub async fn start(config: Config) -> anyhow::Result<Daemon> {
             .asterisk_config_dir
             .join("queues_coocenter.conf"),
     );
+    // The generated Asterisk includes always reflect the database (after a factory reset too).
+    if let Err(err) = directory.write_queues_include().await {
+        log::error!("cannot write the queues include: {err}");
+    }
     let app = http::router(
         accounts,
         pbx,
@@ -159,8 +178,16 @@ pub async fn start(config: Config) -> anyhow::Result<Daemon> {
             app,
             max_connections: config.http.max_connections.get() as usize,
         },
-        services_shutdown,
-        services: vec![pbx_task],
+        services_shutdown: services_shutdown.clone(),
+        services: vec![
+            pbx_task,
+            tokio::spawn(mark_good_when_healthy(
+                config.firmware.clone(),
+                store,
+                pbx_for_health,
+                services_shutdown.clone(),
+            )),
+        ],
         local_addrs,
         tls_fingerprint: identity.fingerprint_sha256,
         directory,
@@ -181,4 +208,69 @@ fn ami_config(ami: &config::AmiConfig) -> ami::Config {
 /// Starts the daemon and serves until `shutdown` is cancelled.
 pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<()> {
     start(config).await?.serve(shutdown).await
+}
+
+/// How long after start the health checks may take before the slot is left to the
+/// bootloader's fallback.
+const HEALTH_DEADLINE: Duration = Duration::from_secs(120);
+
+/// After an upgrade, the booted slot is marked good only once this start is healthy: HTTPS
+/// serving (we are, by the time this runs), the database answering, and Asterisk's manager
+/// reachable. Without RAUC (a development machine) there is nothing to mark.
+async fn mark_good_when_healthy(
+    config: config::FirmwareConfig,
+    store: Store,
+    pbx: pbx::Pbx,
+    shutdown: CancellationToken,
+) {
+    if !config.enabled {
+        return;
+    }
+    let connect = firmware::Upgrader::connect(firmware::UpgradeConfig {
+        bus_address: config.bus_address.clone(),
+        keyring: config.keyring.clone(),
+        max_bundle_bytes: config.max_bundle_mb.get() * 1024 * 1024,
+    });
+    let upgrader = tokio::select! {
+        _ = shutdown.cancelled() => return,
+        connected = connect => match connected {
+            Ok(upgrader) => upgrader,
+            Err(err) => {
+                log::info!("field upgrades unavailable (no RAUC service): {err}");
+                return;
+            }
+        },
+    };
+    let checks = vec![
+        firmware::health_check("database", move || {
+            let store = store.clone();
+            async move {
+                store
+                    .call(|conn| conn.query_row("SELECT 1", [], |row| row.get::<_, i64>(0)))
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            }
+        }),
+        firmware::health_check("asterisk manager", move || {
+            let pbx = pbx.clone();
+            async move {
+                let deadline = tokio::time::Instant::now() + HEALTH_DEADLINE;
+                while !pbx.is_connected() {
+                    if tokio::time::Instant::now() > deadline {
+                        return Err("the AMI session did not come up".to_string());
+                    }
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+                Ok(())
+            }
+        }),
+    ];
+    tokio::select! {
+        _ = shutdown.cancelled() => {}
+        outcome = upgrader.mark_good_if_healthy(&checks) => match outcome {
+            Ok(outcome) => log::info!("boot slot health: {outcome:?}"),
+            Err(err) => log::warn!("could not mark the boot slot: {err}"),
+        },
+    }
 }

@@ -42,6 +42,31 @@ enum Command {
     },
     /// Check a configuration file and print what is wrong with it.
     CheckConfig { file: PathBuf },
+    /// Factory provisioning: write the device identity, its own TLS key and certificate, a
+    /// unique admin password (printed once, for the label) and the AMI secret.
+    Provision {
+        #[arg(long, default_value = DEFAULT_CONFIG_PATH)]
+        config: PathBuf,
+        #[arg(long)]
+        serial: String,
+        /// The WAN port's MAC address, aa:bb:cc:dd:ee:ff.
+        #[arg(long)]
+        mac: String,
+        #[arg(long)]
+        model: String,
+        /// Replace an existing identity (a new password and key: the label must change).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Erase user data (database, prompts, settings) and return to the provisioned state.
+    /// Run it with the service stopped.
+    FactoryReset {
+        #[arg(long, default_value = DEFAULT_CONFIG_PATH)]
+        config: PathBuf,
+        /// Also erase call recordings and voicemail.
+        #[arg(long)]
+        include_recordings: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -57,6 +82,64 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Command::Provision {
+            config,
+            serial,
+            mac,
+            model,
+            force,
+        } => {
+            let config = match Config::load(&config) {
+                Ok(config) => config,
+                Err(err) => {
+                    eprintln!("{err}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            let identity = coocenterd::firmware::DeviceIdentity { serial, mac, model };
+            match coocenterd::firmware::provision(&config.device_paths(), &identity, force) {
+                Ok(done) => {
+                    println!("serial:   {}", done.identity.serial);
+                    println!("MAC:      {}", done.identity.mac);
+                    println!("model:    {}", done.identity.model);
+                    println!(
+                        "admin password (print on the label; shown only now): {}",
+                        done.admin_password
+                    );
+                    println!("TLS certificate SHA-256: {}", done.tls_fingerprint_sha256);
+                    ExitCode::SUCCESS
+                }
+                Err(err) => {
+                    eprintln!("coocenterd provision: {err}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::FactoryReset {
+            config,
+            include_recordings,
+        } => {
+            let config = match Config::load(&config) {
+                Ok(config) => config,
+                Err(err) => {
+                    eprintln!("{err}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            match coocenterd::firmware::factory_reset(&config.device_paths(), include_recordings) {
+                Ok(report) => {
+                    println!(
+                        "factory reset: {} data entries, {} prompts, {} recordings, {} voicemail files removed",
+                        report.data_entries, report.prompts, report.recordings, report.voicemail
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(err) => {
+                    eprintln!("coocenterd factory-reset: {err}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Command::Serve { config } => {
             let config = match Config::load(&config) {
                 Ok(config) => config,

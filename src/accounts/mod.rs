@@ -94,14 +94,21 @@ impl Accounts {
         }
     }
 
-    /// Creates the factory administrator (`admin`/`admin`, must change at first login) when
-    /// the database has no account yet.
-    pub async fn ensure_default_admin(&self) -> Result<(), LoginError> {
+    /// Creates the administrator when the database has no account yet: with the password set
+    /// at factory provisioning (`provisioned_hash`) when there is one, else the manual's
+    /// `admin`/`admin`. Either way it must be changed at first login.
+    pub async fn ensure_default_admin(
+        &self,
+        provisioned_hash: Option<String>,
+    ) -> Result<(), LoginError> {
         let existing = self.store.call(|conn| accounts::count(conn)).await?;
         if existing > 0 {
             return Ok(());
         }
-        let hash = self.hash(DEFAULT_ADMIN_PASSWORD.to_string()).await?;
+        let hash = match provisioned_hash {
+            Some(hash) => hash,
+            None => self.hash(DEFAULT_ADMIN_PASSWORD.to_string()).await?,
+        };
         let created = self
             .store
             .call(move |conn| {

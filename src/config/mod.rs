@@ -28,6 +28,7 @@ pub struct Config {
     pub paths: PathsConfig,
     pub system: SystemConfig,
     pub agents: AgentsConfig,
+    pub firmware: FirmwareConfig,
     pub log: LogConfig,
 }
 
@@ -131,6 +132,31 @@ impl Default for AgentsConfig {
                 .iter()
                 .map(|s| s.to_string())
                 .collect(),
+        }
+    }
+}
+
+/// Field upgrades through RAUC.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FirmwareConfig {
+    /// Talk to RAUC at all (mark the booted slot good after a healthy start, accept bundles).
+    pub enabled: bool,
+    /// RAUC's D-Bus address; unset means the system bus (the appliance).
+    pub bus_address: Option<String>,
+    /// RAUC's keyring, read only to explain why a bundle was refused.
+    pub keyring: PathBuf,
+    /// Largest bundle accepted, in MiB.
+    pub max_bundle_mb: Bounded<1, 4096>,
+}
+
+impl Default for FirmwareConfig {
+    fn default() -> Self {
+        FirmwareConfig {
+            enabled: true,
+            bus_address: None,
+            keyring: PathBuf::from("/etc/rauc/ca.cert.pem"),
+            max_bundle_mb: Bounded(512),
         }
     }
 }
@@ -271,6 +297,21 @@ impl Config {
             return Err("storage.data_dir must not be empty".into());
         }
         Ok(())
+    }
+
+    /// Where provisioning and factory reset find the box's files.
+    pub fn device_paths(&self) -> crate::firmware::DevicePaths {
+        crate::firmware::DevicePaths {
+            data_dir: self.storage.data_dir.clone(),
+            prompts_dir: self.paths.prompts_dir.clone(),
+            recordings_dirs: self.paths.recordings_dirs.clone(),
+            voicemail_dir: self.paths.voicemail_dir.clone(),
+            ami_secret_include: Some(
+                self.paths
+                    .asterisk_config_dir
+                    .join("manager.d/coocenterd-secret.inc"),
+            ),
+        }
     }
 
     /// The database file inside the data directory.
