@@ -13,6 +13,7 @@ pub mod firmware;
 pub mod fs_atomic;
 pub mod http;
 pub mod i18n;
+pub mod media;
 pub mod pbx;
 #[cfg(feature = "simulator")]
 pub mod simulator;
