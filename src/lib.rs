@@ -162,6 +162,11 @@ pub async fn start(config: Config) -> anyhow::Result<Daemon> {
         pbx,
         directory.clone(),
         config.agents.pause_reasons.clone(),
+        firmware::service::FirmwareService::new(
+            config.firmware.enabled,
+            upgrade_config(&config.firmware),
+            &config.storage.data_dir,
+        ),
         sessions,
         hostname,
         identity.fingerprint_sha256.clone(),
@@ -227,11 +232,7 @@ async fn mark_good_when_healthy(
     if !config.enabled {
         return;
     }
-    let connect = firmware::Upgrader::connect(firmware::UpgradeConfig {
-        bus_address: config.bus_address.clone(),
-        keyring: config.keyring.clone(),
-        max_bundle_bytes: config.max_bundle_mb.get() * 1024 * 1024,
-    });
+    let connect = firmware::Upgrader::connect(upgrade_config(&config));
     let upgrader = tokio::select! {
         _ = shutdown.cancelled() => return,
         connected = connect => match connected {
@@ -273,5 +274,13 @@ async fn mark_good_when_healthy(
             Ok(outcome) => log::info!("boot slot health: {outcome:?}"),
             Err(err) => log::warn!("could not mark the boot slot: {err}"),
         },
+    }
+}
+
+fn upgrade_config(config: &config::FirmwareConfig) -> firmware::UpgradeConfig {
+    firmware::UpgradeConfig {
+        bus_address: config.bus_address.clone(),
+        keyring: config.keyring.clone(),
+        max_bundle_bytes: config.max_bundle_mb.get() * 1024 * 1024,
     }
 }

@@ -20,6 +20,7 @@ pub mod bundle;
 mod der;
 pub mod provision;
 pub mod rauc;
+pub mod service;
 pub mod upgrade;
 
 #[cfg(test)]

@@ -32,6 +32,7 @@ pub struct AppState {
     pub directory: crate::pbx::directory::Directory,
     /// The reasons an agent picks from when pausing.
     pub pause_reasons: Vec<String>,
+    pub firmware: crate::firmware::service::FirmwareService,
     pub sessions: Sessions,
     pub hostname: String,
     pub tls_fingerprint: String,
@@ -52,6 +53,7 @@ pub fn router(
     pbx: Pbx,
     directory: crate::pbx::directory::Directory,
     pause_reasons: Vec<String>,
+    firmware: crate::firmware::service::FirmwareService,
     sessions: Sessions,
     hostname: String,
     tls_fingerprint: String,
@@ -69,6 +71,7 @@ pub fn router(
         pbx,
         directory,
         pause_reasons,
+        firmware,
         sessions,
         hostname,
         tls_fingerprint,

@@ -4,6 +4,7 @@
 //! The RAUC tests skip, saying so, when `rauc` is not installed; installing plain bundles
 //! needs root (RAUC loop-mounts them).
 
+mod console;
 mod harness;
 mod install;
 mod provisioning;

@@ -8,6 +8,7 @@ pub mod account;
 pub mod agents;
 pub mod console;
 pub mod dashboard;
+pub mod firmware;
 pub mod me;
 pub mod oplog;
 pub mod queues;
@@ -44,7 +45,8 @@ use super::AppState;
         (name = "agents", description = "Agents and the PBX's extensions (manual §4)"),
         (name = "queues", description = "Queue names, strategies and members (manual §5)"),
         (name = "oplog", description = "Operation log (manual §8) and audit trail"),
-        (name = "agent page", description = "An agent's own page: state, pause, unpause")
+        (name = "agent page", description = "An agent's own page: state, pause, unpause"),
+        (name = "firmware", description = "Field upgrades through RAUC")
     )
 )]
 struct ApiDoc;
@@ -73,6 +75,9 @@ pub fn routes() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
         .routes(routes!(me::get))
         .routes(routes!(me::pause))
         .routes(routes!(me::unpause))
+        .routes(routes!(firmware::status))
+        .routes(routes!(firmware::upload))
+        .routes(routes!(firmware::install))
         .split_for_parts()
 }
 
