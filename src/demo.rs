@@ -50,11 +50,18 @@ pub async fn start_pbx(
     let base = SimConfig {
         username: config.ami.username.clone(),
         secret: secret.clone(),
-        // Extensions with no agent yet, so a newcomer can try 新建坐席.
-        endpoints: (1009..=1012).map(|n| n.to_string()).collect(),
+        // The PBX's extensions: 1001–1008 for the demo's agents, and 1009–1012 with no agent
+        // yet, so a newcomer can try 新建坐席.
+        endpoints: (1001..=1012).map(|n| n.to_string()).collect(),
         ..SimConfig::default()
     };
-    let sim = Simulator::start(scenario.sim_config(base)).await?;
+    let mut sim_config = scenario.sim_config(base);
+    // The queues start without members: `seed_agents` adds them the way the console does
+    // (QueueAdd, dynamic members), so the owner can remove and move them like any other.
+    for queue in &mut sim_config.queues {
+        queue.members.clear();
+    }
+    let sim = Simulator::start(sim_config).await?;
     config.ami.host = sim.addr().ip().to_string();
     config.ami.port = crate::config::Bounded(u64::from(sim.addr().port()));
     config.ami.secret = secret;

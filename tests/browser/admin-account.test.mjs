@@ -29,11 +29,11 @@ const CJK = /[\u3400-\u9fff]/;
 // and the group it sits in (高级设置).
 const SECTIONS = [
   { key: 'dashboard', path: '/dashboard', zh: '监控显示', en: 'Monitoring', page: 'dashboard-page' },
-  { key: 'agents', path: '/agents', zh: '坐席管理', en: 'Agents' },
-  { key: 'queues', path: '/queues', zh: '队列管理', en: 'Queues' },
+  { key: 'agents', path: '/agents', zh: '坐席管理', en: 'Agents', page: 'agents-page' },
+  { key: 'queues', path: '/queues', zh: '队列管理', en: 'Queues', page: 'queues-page' },
   { key: 'recordings', path: '/recordings', zh: '录音列表', en: 'Recordings' },
   { key: 'voicemail', path: '/voicemail', zh: '客户留言', en: 'Voicemail' },
-  { key: 'oplog', path: '/oplog', zh: '操作日志', en: 'Operation log' },
+  { key: 'oplog', path: '/oplog', zh: '操作日志', en: 'Operation log', page: 'oplog-page' },
   { key: 'prompts', path: '/advanced/prompts', zh: '语音管理', en: 'Voice prompts', group: 'advanced' },
   { key: 'settings', path: '/advanced/settings', zh: '其他设置', en: 'Other settings', group: 'advanced' },
   { key: 'customTable', path: '/advanced/custom-table', zh: '自定义表', en: 'Custom table', group: 'advanced' },
@@ -85,7 +85,7 @@ test('admin account journey (manual §1, §2, navigation)', { timeout: 240_000 }
     await expectHash(page, '#/login');
     await expectText(byId('product-name'), 'CooCenter 呼叫中心');
     await expectText(page.locator('#login-submit'), '登录');
-    await expectText(page.locator('label[for=login-username]'), '用户名');
+    await expectText(page.locator('label[for=login-username]'), '用户名 / 工号 / 分机');
     await expectText(page.locator('label[for=login-password]'), '密码');
     assert.equal(await page.evaluate(() => document.documentElement.lang), 'zh-CN');
     await screenshot(page, 'login.png');

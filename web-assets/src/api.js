@@ -2,7 +2,7 @@
 //
 // - Every request carries Accept-Language (zh-CN or en) from i18n.js; the server
 //   localizes `error.message`, which the UI shows as is.
-// - Errors are thrown as ApiError { status, code, message }. A transport failure
+// - Errors are thrown as ApiError { status, code, message, field }. A transport failure
 //   is status 0, code 'network', with a client-side message.
 // - 401 on any call (except the login itself and the logout) calls the
 //   `unauthorized` handler, which sends the user to the login page; 403 with code
@@ -18,11 +18,13 @@ import { langTag, t } from './i18n.js';
 const BASE = '/api/v1';
 
 export class ApiError extends Error {
-  constructor(status, code, message) {
+  constructor(status, code, message, field = null) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
+    /** The input the refusal is about (`error.field`), when the server names one. */
+    this.field = field;
   }
 }
 
@@ -74,6 +76,7 @@ export async function request(method, path, { body, authRedirect = true } = {}) 
     res.status,
     (e && e.code) || `http_${res.status}`,
     (e && e.message) || t('error.http', { status: res.status }),
+    (e && typeof e.field === 'string' && e.field) || null,
   );
   if (authRedirect) {
     if (res.status === 401) handlers.unauthorized(err);
@@ -107,7 +110,7 @@ export async function verifySession() {
 }
 
 export const api = {
-  /** → { must_change_password } ; 401 bad login, 429 locked out */
+  /** → { must_change_password, role: 'admin' | 'agent' | 'leader' } ; 401 bad login, 429 locked out */
   login: (username, password) =>
     request('POST', '/session', { body: { username, password }, authRedirect: false }),
   /** → { username, role, must_change_password } or 401 */
@@ -131,4 +134,46 @@ export const api = {
    */
   consoleCommand: (command, confirmed = false) =>
     request('POST', '/console/command', { body: { command, confirmed } }),
+
+  // 坐席管理 (manual §4). Refusals (400/409) name the field in `error.field`:
+  // name, job_number, extension, password or extension_type.
+  /** → [{ id, name, job_number, leader, extension, extension_type, queues: ['222'] }] */
+  agents: () => request('GET', '/agents'),
+  /** { name, job_number, leader, extension, password, extension_type } → 201 agent */
+  createAgent: (agent) => request('POST', '/agents', { body: agent }),
+  /** Same body; without `password` the password is kept. → agent */
+  updateAgent: (id, agent) => request('PUT', `/agents/${encodeURIComponent(id)}`, { body: agent }),
+  deleteAgent: (id) => request('DELETE', `/agents/${encodeURIComponent(id)}`),
+  /** → { password } (the reveal is written to the audit trail) */
+  agentPassword: (id) => request('GET', `/agents/${encodeURIComponent(id)}/password`),
+  /** The PBX's extensions → [{ extension, interface, technology, agent: name | null }] */
+  pbxExtensions: () => request('GET', '/pbx/extensions'),
+
+  // 队列管理 (manual §5).
+  /** → { strategies: [...], queues: [{ queue, name, strategy, pending, members: [{ agent_id, name, job_number, extension }] }] } */
+  queues: () => request('GET', '/queues'),
+  /** { name?, strategy? } → queue */
+  updateQueue: (queue, change) => request('PUT', `/queues/${encodeURIComponent(queue)}`, { body: change }),
+  /** → queue ; 409 already_member */
+  addQueueMember: (queue, agentId) =>
+    request('POST', `/queues/${encodeURIComponent(queue)}/members`, { body: { agent_id: agentId } }),
+  /** → queue */
+  removeQueueMember: (queue, agentId) =>
+    request('DELETE', `/queues/${encodeURIComponent(queue)}/members/${encodeURIComponent(agentId)}`),
+
+  // 操作日志 (manual §8) and the audit trail: newest first, `q` over every column,
+  // per_page ∈ 10, 25, 50, 100. → { total, page, per_page, rows }
+  oplog: (params) => request('GET', `/oplog?${pageQuery(params)}`),
+  audit: (params) => request('GET', `/audit?${pageQuery(params)}`),
+
+  // The signed-in agent's own page (role agent or leader).
+  /** → { agent: { id, name, job_number, extension, leader }, status, paused, pause_reason, queues, pause_reasons, pbx_connected } */
+  me: () => request('GET', '/me'),
+  /** `reason` '' = none chosen (logged as 未知). → me ; 503 pbx_unavailable */
+  pause: (reason) => request('POST', '/me/pause', { body: { reason } }),
+  unpause: () => request('POST', '/me/unpause'),
 };
+
+function pageQuery({ q = '', page = 1, perPage = 25 } = {}) {
+  return new URLSearchParams({ q, page: String(page), per_page: String(perPage) }).toString();
+}

@@ -4,7 +4,9 @@
 //   checking     – GET /api/v1/session in flight (first load)
 //   anon         – login page (#/login)
 //   must_change  – forced password change (#/change-password), nothing else reachable
-//   ready        – the console frame with the page of the current route
+//   ready        – the console frame with the page of the current route; for an agent
+//                  (role `agent` or `leader`) the agent frame with its own page, #/agent,
+//                  and nothing else (the server refuses agents the admin API with 403)
 //
 // Any API answer 401 moves to `anon`; 403 `password_change_required` moves to
 // `must_change` (handlers installed into api.js). A deep link opened while logged
@@ -16,7 +18,7 @@ import { api, setAuthHandlers } from './api.js';
 import { t, useLang } from './i18n.js';
 import { currentPath, navigate, useRoute } from './router.js';
 import { NAV_PAGES, isAppPath } from './nav.js';
-import { Frame } from './components/frame.js';
+import { AgentFrame, Frame } from './components/frame.js';
 import { Alert, Spinner } from './components/ui.js';
 import { LoginPage } from './pages/login.js';
 import { ForcedPasswordPage } from './pages/forced-password.js';
@@ -25,8 +27,13 @@ import { SettingsPage } from './pages/settings.js';
 import { AboutPage } from './pages/about.js';
 import { DashboardPage } from './pages/dashboard.js';
 import { ConsolePage, resetConsoleSession } from './pages/console.js';
+import { AgentsPage } from './pages/agents.js';
+import { QueuesPage } from './pages/queues.js';
+import { OplogPage } from './pages/oplog.js';
+import { AgentHomePage } from './pages/agent-home.js';
 
 const HOME = '/dashboard';
+const AGENT_HOME = '/agent';
 /** Routes that only make sense while logged out or before the password change. */
 const AUTH_PATHS = ['/', '/login', '/change-password'];
 
@@ -36,6 +43,9 @@ function resolvePage(path) {
   if (path === '/about') return { title: t('page.about'), view: html`<${AboutPage} />` };
   if (path === '/console') return { title: t('page.console'), view: html`<${ConsolePage} />` };
   if (path === '/dashboard') return { title: t('nav.dashboard'), view: html`<${DashboardPage} />` };
+  if (path === '/agents') return { title: t('nav.agents'), view: html`<${AgentsPage} />` };
+  if (path === '/queues') return { title: t('nav.queues'), view: html`<${QueuesPage} />` };
+  if (path === '/oplog') return { title: t('nav.oplog'), view: html`<${OplogPage} />` };
   const nav = NAV_PAGES.get(path);
   if (nav) {
     const title = t(`nav.${nav.key}`);
@@ -43,6 +53,17 @@ function resolvePage(path) {
     return { title, view: html`<${NotAvailablePage} key=${path} title=${title} eyebrow=${eyebrow} />` };
   }
   return { title: t('page.notFound'), view: html`<${NotFoundPage} />` };
+}
+
+/** Agents and leaders have their own page; everyone else is an administrator. */
+export function isAgentRole(role) {
+  return role === 'agent' || role === 'leader';
+}
+
+/** Where to go after logging in: the remembered page if it is one this role may see. */
+function landingFor(role, remembered) {
+  if (isAgentRole(role)) return AGENT_HOME;
+  return remembered && remembered !== AGENT_HOME ? remembered : HOME;
 }
 
 export function App() {
@@ -84,32 +105,44 @@ export function App() {
     checkSession();
   }, []);
 
-  // Keep the address bar in line with the auth state.
+  const role = auth.user && auth.user.role;
+  const agent = isAgentRole(role);
+
+  // Keep the address bar in line with the auth state (and an agent on its own page, an
+  // administrator off it).
   useEffect(() => {
     if (auth.state === 'anon' && path !== '/login') navigate('/login', { replace: true });
     else if (auth.state === 'must_change' && path !== '/change-password') navigate('/change-password', { replace: true });
     else if (auth.state === 'ready' && AUTH_PATHS.includes(path)) {
-      const to = returnTo.current || HOME;
+      const to = landingFor(role, returnTo.current);
       returnTo.current = null;
       navigate(to, { replace: true });
-    }
-  }, [auth.state, path]);
+    } else if (auth.state === 'ready' && agent && path !== AGENT_HOME) navigate(AGENT_HOME, { replace: true });
+    else if (auth.state === 'ready' && !agent && path === AGENT_HOME) navigate(HOME, { replace: true });
+  }, [auth.state, path, role]);
 
-  function onLoggedIn({ username, mustChange }) {
-    const user = { username };
+  function onLoggedIn({ username, mustChange, role: newRole }) {
+    const user = { username, role: newRole || 'admin' };
     if (mustChange) {
       setAuth({ state: 'must_change', user, notice: null });
     } else {
       setAuth({ state: 'ready', user, notice: null });
-      navigate(returnTo.current || HOME, { replace: true });
+      navigate(landingFor(user.role, returnTo.current), { replace: true });
       returnTo.current = null;
     }
   }
 
   function onPasswordChanged() {
     setAuth((prev) => ({ state: 'ready', user: prev.user, notice: null }));
-    navigate(returnTo.current || HOME, { replace: true });
+    navigate(landingFor(auth.user && auth.user.role, returnTo.current), { replace: true });
     returnTo.current = null;
+  }
+
+  /** The agent page tells who is signed in (name, job number) for the top bar. */
+  function onAgentIdentity(a) {
+    setAuth((prev) =>
+      prev.state === 'ready' && prev.user && prev.user.name !== a.name ? { ...prev, user: { ...prev.user, name: a.name } } : prev,
+    );
   }
 
   async function logout() {
@@ -138,6 +171,12 @@ export function App() {
     return html`<${ForcedPasswordPage} onChanged=${onPasswordChanged} onLogout=${logout} />`;
   }
 
-  const page = resolvePage(AUTH_PATHS.includes(path) ? HOME : path);
+  if (agent) {
+    return html`<${AgentFrame} title=${t('me.title')} user=${auth.user} onLogout=${logout}>
+      <${AgentHomePage} onIdentity=${onAgentIdentity} />
+    <//>`;
+  }
+
+  const page = resolvePage(AUTH_PATHS.includes(path) || path === AGENT_HOME ? HOME : path);
   return html`<${Frame} path=${path} title=${page.title} user=${auth.user} onLogout=${logout}>${page.view}<//>`;
 }

@@ -57,3 +57,13 @@ export function formatTimeOfDay(date) {
   const p2 = (n) => String(n).padStart(2, '0');
   return `${p2(date.getHours())}:${p2(date.getMinutes())}:${p2(date.getSeconds())}`;
 }
+
+/**
+ * The date and time of an RFC 3339 stamp as the device wrote it, 'YYYY-MM-DD HH:mm:ss'
+ * (the device's own clock and time zone, which is also what the server's search matches:
+ * the logs are searched "as shown"). Anything else is shown as it came.
+ */
+export function formatStamp(rfc3339) {
+  const m = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})/.exec(String(rfc3339 || ''));
+  return m ? `${m[1]} ${m[2]}` : String(rfc3339 || '');
+}

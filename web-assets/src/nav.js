@@ -39,6 +39,9 @@ for (const item of NAV) {
 /** Pages reached from the admin menu or from another page. */
 export const EXTRA_PAGES = ['/settings', '/about', '/console'];
 
+/** The agent's own page (role agent or leader), outside the admin frame. */
+export const AGENT_PATH = '/agent';
+
 export function isAppPath(path) {
-  return NAV_PAGES.has(path) || EXTRA_PAGES.includes(path);
+  return NAV_PAGES.has(path) || EXTRA_PAGES.includes(path) || path === AGENT_PATH;
 }

@@ -108,6 +108,15 @@ function isLoopback(hostname) {
  */
 export async function openBrowser() {
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  const { context, page, log } = await openContext(browser);
+  return { browser, context, page, log };
+}
+
+/**
+ * Another context (its own cookies: a second user) in `browser`, with the same rules and
+ * records as openBrowser's: loopback only, page errors, CSP reports, API requests.
+ */
+export async function openContext(browser) {
   const context = await browser.newContext({
     ignoreHTTPSErrors: true,
     viewport: { width: 1366, height: 800 },
@@ -134,10 +143,10 @@ export async function openBrowser() {
   page.on('request', (req) => {
     const url = new URL(req.url());
     if (url.pathname.startsWith('/api/')) {
-      log.api.push({ method: req.method(), path: url.pathname, lang: req.headers()['accept-language'] });
+      log.api.push({ method: req.method(), path: url.pathname, query: url.search, lang: req.headers()['accept-language'] });
     }
   });
-  return { browser, context, page, log };
+  return { context, page, log };
 }
 
 /**
@@ -145,7 +154,7 @@ export async function openBrowser() {
  * `FAILED-<prefix>-stepNN.png`), so that journeys running at the same time (node --test runs
  * files in parallel) never delete each other's files.
  */
-const PREFIXED_JOURNEYS = ['dashboard', 'console'];
+const PREFIXED_JOURNEYS = ['dashboard', 'console', 'agents'];
 const ownedBy = (f, prefix) => f.startsWith(`${prefix}-`) || f.startsWith(`FAILED-${prefix}-`);
 
 /**

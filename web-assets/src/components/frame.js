@@ -1,5 +1,7 @@
 // The frame every page of the console lives in: top bar (product name, language
 // switch, the 管理员 menu of manual §2) and the left navigation (manual §3–§12).
+// Agents (role agent / leader) get `AgentFrame` instead: the top bar with their name and
+// 退出, no navigation.
 
 import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
@@ -181,6 +183,49 @@ export function Frame({ path, title, user, onLogout, children }) {
     <div class="frame-body">
       <${Sidebar} path=${path} onNavigate=${() => setNavOpen(false)} />
       <div class="backdrop" onClick=${() => setNavOpen(false)}></div>
+      <main class="content" id="main" tabindex="-1">${children}</main>
+    </div>
+  </div>`;
+}
+
+/** The agent's frame: top bar with who is signed in and 退出; no admin navigation. */
+export function AgentFrame({ title, user, onLogout, children }) {
+  useEffect(() => {
+    document.title = `${title} · ${t('app.name')}`;
+  });
+  const who = user && (user.name || user.username);
+  return html`<div class="frame frame-agent" data-testid="agent-frame">
+    <a class="skip-link" href="#main" onClick=${(e) => {
+      e.preventDefault();
+      const m = document.getElementById('main');
+      if (m) m.focus();
+    }}>${t('app.skip')}</a>
+    <header class="topbar">
+      <a class="brand" href="#/agent" data-testid="brand">
+        <${Logo} size=${26} />
+        <span class="brand-name">${t('app.name')}</span>
+      </a>
+      <div class="topbar-spacer"></div>
+      <${LangSwitch} tone="dark" />
+      <span class="topbar-sep" aria-hidden="true"></span>
+      ${who &&
+      html`<span class="topbar-user" data-testid="agent-user">
+        <span class="avatar"><${Icon} name="user" size=${15} /></span>
+        <span class="topbar-btn-label">${who}</span>
+      </span>`}
+      <button
+        type="button"
+        class="topbar-btn"
+        data-testid="agent-logout"
+        id="agent-logout"
+        aria-label=${t('me.logout')}
+        onClick=${onLogout}
+      >
+        <${Icon} name="logout" size=${16} />
+        <span class="topbar-btn-label">${t('me.logout')}</span>
+      </button>
+    </header>
+    <div class="frame-body">
       <main class="content" id="main" tabindex="-1">${children}</main>
     </div>
   </div>`;

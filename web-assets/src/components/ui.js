@@ -1,4 +1,5 @@
-// Small shared building blocks: alerts, form fields, language switch, page header.
+// Small shared building blocks: alerts, form fields, status badge, language switch,
+// page header, cards.
 
 import { html } from 'htm/preact';
 import { LANGS, getLang, setLang, t } from '../i18n.js';
@@ -18,11 +19,45 @@ export function Alert({ kind = 'info', testid, children }) {
   </div>`;
 }
 
+/**
+ * The frame of one form field: label (with the red * of a required field, as in the
+ * manual's forms), the control(s) given as children, a hint and the field's own error
+ * (the server's message for `error.field`). The control should carry `aria-describedby`
+ * from `describedBy(id, hint, error)`.
+ */
+export function FieldShell({ id, label, required, hint, error, children, class: cls = '' }) {
+  return html`<div class=${['field', error && 'has-error', cls].filter(Boolean).join(' ')}>
+    <label class="field-label" for=${id}>
+      ${label}${required && html`<span class="req" aria-hidden="true">*</span>`}
+    </label>
+    ${children}
+    ${hint && html`<p class="field-hint" id=${`${id}-hint`}>${hint}</p>`}
+    ${error && html`<p class="field-error" id=${`${id}-error`} data-testid=${`${id}-error`} role="alert">${error}</p>`}
+  </div>`;
+}
+
+/** The ids of a field's hint and error, for aria-describedby. */
+export function describedBy(id, hint, error) {
+  return [hint && `${id}-hint`, error && `${id}-error`].filter(Boolean).join(' ') || undefined;
+}
+
 /** A labelled input. `icon` puts a glyph inside the input on the left. */
-export function Field({ id, label, type = 'text', value, onInput, autocomplete, icon, hint, inputRef, disabled }) {
-  const hintId = hint ? `${id}-hint` : undefined;
-  return html`<div class="field">
-    <label class="field-label" for=${id}>${label}</label>
+export function Field({
+  id,
+  label,
+  type = 'text',
+  value,
+  onInput,
+  autocomplete,
+  icon,
+  hint,
+  inputRef,
+  disabled,
+  required,
+  error,
+  maxLength,
+}) {
+  return html`<${FieldShell} id=${id} label=${label} required=${required} hint=${hint} error=${error}>
     <div class=${icon ? 'input-wrap has-icon' : 'input-wrap'}>
       ${icon && html`<${Icon} name=${icon} size=${16} class="input-icon" />`}
       <input
@@ -35,13 +70,25 @@ export function Field({ id, label, type = 'text', value, onInput, autocomplete, 
         autocomplete=${autocomplete}
         ref=${inputRef}
         disabled=${disabled}
+        maxLength=${maxLength}
         spellcheck=${false}
-        aria-describedby=${hintId}
+        aria-required=${required ? 'true' : undefined}
+        aria-invalid=${error ? 'true' : undefined}
+        aria-describedby=${describedBy(id, hint, error)}
         onInput=${(e) => onInput(e.currentTarget.value)}
       />
     </div>
-    ${hint && html`<p class="field-hint" id=${hintId}>${hint}</p>`}
-  </div>`;
+  <//>`;
+}
+
+const STATUSES = ['idle', 'busy', 'ringing', 'on_hold', 'offline', 'unknown'];
+
+/** An agent's device state in the six words of 监控显示 (空闲, 设备忙, 响铃, 保持, 离线, 未知). */
+export function StatusBadge({ status, testid = 'agent-status' }) {
+  const s = STATUSES.includes(status) ? status : 'unknown';
+  return html`<span class=${`badge badge-${s}`} data-testid=${testid} data-status=${s}>
+    <span class="badge-dot" aria-hidden="true"></span>${t(`status.${s}`)}
+  </span>`;
 }
 
 /** 中文 / English segmented switch. `tone` is 'dark' on the top bar. */

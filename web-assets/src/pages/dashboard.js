@@ -21,9 +21,8 @@ import { useLiveStream, useNow } from '../live.js';
 import { formatBytes, formatClock, formatCount, formatDuration, formatTimeOfDay } from '../format.js';
 import { TrendChart, WaitingChart, waitingSentence } from '../components/charts.js';
 import { Icon } from '../components/icons.js';
-import { Alert, Card, PageHeader, Spinner } from '../components/ui.js';
+import { Alert, Card, PageHeader, Spinner, StatusBadge } from '../components/ui.js';
 
-const STATUSES = ['idle', 'busy', 'ringing', 'on_hold', 'offline', 'unknown'];
 const arr = (v) => (Array.isArray(v) ? v : []);
 const byNumber = (a, b) => String(a).localeCompare(String(b), 'en', { numeric: true });
 /** A queue's name when it says more than its number ('售后' for 222; nothing when the name is '222'). */
@@ -129,13 +128,6 @@ function QueueTable({ queues }) {
   </div>`;
 }
 
-function StatusBadge({ status }) {
-  const s = STATUSES.includes(status) ? status : 'unknown';
-  return html`<span class=${`badge badge-${s}`} data-testid="agent-status" data-status=${s}>
-    <span class="badge-dot" aria-hidden="true"></span>${t(`status.${s}`)}
-  </span>`;
-}
-
 function AgentTable({ agents, queueNames }) {
   const rows = [...agents].sort((a, b) => byNumber(a.queue, b.queue) || byNumber(a.extension, b.extension));
   if (!rows.length) return html`<p class="muted-note">${t('dash.agents.none')}</p>`;
@@ -157,10 +149,11 @@ function AgentTable({ agents, queueNames }) {
             data-testid="agent-row"
             data-extension=${a.extension}
             data-queue=${a.queue}
+            data-job-number=${a.job_number || undefined}
           >
             <td>
               <span class="agent-name" data-testid="agent-name">${a.name}</span>
-              ${a.job_number && html`<span class="agent-job">${t('dash.jobNumber', { n: a.job_number })}</span>`}
+              ${a.job_number && html`<span class="agent-job" data-testid="agent-job">${t('dash.jobNumber', { n: a.job_number })}</span>`}
             </td>
             <td class="mono">${a.extension}</td>
             <td><span class="queue-no">${a.queue}</span> <span class="queue-name">${extraName(a.queue, queueNames.get(a.queue))}</span></td>

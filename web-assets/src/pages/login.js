@@ -1,5 +1,7 @@
 // Login (manual §1, fig. 1.2): user name, password, 登录. Errors (bad login 401,
-// lock-out 429) are the server's messages, shown as they come.
+// lock-out 429) are the server's messages, shown as they come. Agents log in here too,
+// with their job number or extension and the extension's password; the answer's `role`
+// (admin, agent, leader) decides which frame opens.
 
 import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
@@ -35,7 +37,7 @@ export function LoginPage({ notice, onLoggedIn }) {
     setBusy(true);
     try {
       const res = await api.login(u, password);
-      onLoggedIn({ username: u, mustChange: Boolean(res && res.must_change_password) });
+      onLoggedIn({ username: u, mustChange: Boolean(res && res.must_change_password), role: res && res.role });
     } catch (err) {
       setBusy(false);
       setPassword('');
