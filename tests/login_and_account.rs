@@ -25,7 +25,10 @@ async fn factory_password_only_opens_the_password_change() {
 
     let answer = api.login("admin", "admin").await;
     assert_eq!(answer.status, StatusCode::OK);
-    assert_eq!(answer.body, json!({"must_change_password": true}));
+    assert_eq!(
+        answer.body,
+        json!({"must_change_password": true, "role": "admin"})
+    );
     let cookie = answer.headers.get("set-cookie").unwrap().to_str().unwrap();
     assert!(cookie.starts_with("coocenter_session="), "{cookie}");
     for attribute in ["Secure", "HttpOnly", "SameSite=Strict", "Path=/"] {
@@ -61,7 +64,10 @@ async fn factory_password_only_opens_the_password_change() {
         StatusCode::UNAUTHORIZED
     );
     let answer = other.login("admin", NEW_PASSWORD).await;
-    assert_eq!(answer.body, json!({"must_change_password": false}));
+    assert_eq!(
+        answer.body,
+        json!({"must_change_password": false, "role": "admin"})
+    );
     daemon.stop().await;
 }
 
