@@ -167,6 +167,7 @@ pub async fn start(config: Config) -> anyhow::Result<Daemon> {
             upgrade_config(&config.firmware),
             &config.storage.data_dir,
         ),
+        config.paths.pbx_manual.clone(),
         sessions,
         hostname,
         identity.fingerprint_sha256.clone(),

@@ -342,6 +342,10 @@ async fn openapi_documents_every_route() {
         ("GET", "/api/v1/oplog"),
         ("GET", "/api/v1/audit"),
         ("GET", "/api/v1/me"),
+        ("GET", "/api/v1/firmware"),
+        ("POST", "/api/v1/firmware/bundle"),
+        ("POST", "/api/v1/firmware/install"),
+        ("GET", "/api/v1/manuals/pbx"),
     ];
     for (method, path) in fixed {
         assert!(
@@ -407,5 +411,35 @@ async fn system_part_reads_the_kernel() {
     );
     assert_eq!(system["version"], env!("CARGO_PKG_VERSION"));
     assert!(system["usb"].is_array());
+    daemon.stop().await;
+}
+
+/// PBX手册: the PBX's manual when installed, otherwise a clear 404 the page explains.
+#[tokio::test]
+async fn pbx_manual_is_served_when_installed() {
+    let daemon = TestDaemon::start().await;
+    let mut api = daemon.api();
+    api.first_login().await;
+    let missing = api.get("/api/v1/manuals/pbx").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert_eq!(missing.code(), "pbx_manual_missing");
+    assert!(missing.message().contains("9999"));
+    std::fs::write(
+        daemon.dir.path().join("pbx-manual.pdf"),
+        b"%PDF-1.4 test manual",
+    )
+    .unwrap();
+    let shown = api.get("/api/v1/manuals/pbx").await;
+    assert_eq!(shown.status, StatusCode::OK);
+    assert_eq!(shown.headers[CONTENT_TYPE], "application/pdf");
+    assert!(shown.headers["content-disposition"]
+        .to_str()
+        .unwrap()
+        .starts_with("inline"));
+    let download = api.get("/api/v1/manuals/pbx?download=1").await;
+    assert!(download.headers["content-disposition"]
+        .to_str()
+        .unwrap()
+        .starts_with("attachment"));
     daemon.stop().await;
 }

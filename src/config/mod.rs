@@ -93,6 +93,8 @@ pub struct PathsConfig {
     pub recordings_dirs: Vec<PathBuf>,
     pub voicemail_dir: PathBuf,
     pub asterisk_config_dir: PathBuf,
+    /// The PBX's own manual (PDF or HTML) shown by PBX手册, when the PBX installed one.
+    pub pbx_manual: PathBuf,
 }
 
 /// What the dashboard's system part (manual §3, part 4) measures.
@@ -218,6 +220,7 @@ impl Default for PathsConfig {
             recordings_dirs: vec![PathBuf::from("/var/spool/asterisk/monitor")],
             voicemail_dir: PathBuf::from("/var/spool/asterisk/voicemail"),
             asterisk_config_dir: PathBuf::from("/etc/asterisk"),
+            pbx_manual: PathBuf::from("/usr/share/doc/coocenter-pbx/pbx-manual.pdf"),
         }
     }
 }

@@ -33,6 +33,8 @@ pub struct AppState {
     /// The reasons an agent picks from when pausing.
     pub pause_reasons: Vec<String>,
     pub firmware: crate::firmware::service::FirmwareService,
+    /// The PBX's own manual (PBX手册), when installed.
+    pub pbx_manual: std::path::PathBuf,
     pub sessions: Sessions,
     pub hostname: String,
     pub tls_fingerprint: String,
@@ -54,6 +56,7 @@ pub fn router(
     directory: crate::pbx::directory::Directory,
     pause_reasons: Vec<String>,
     firmware: crate::firmware::service::FirmwareService,
+    pbx_manual: std::path::PathBuf,
     sessions: Sessions,
     hostname: String,
     tls_fingerprint: String,
@@ -72,6 +75,7 @@ pub fn router(
         directory,
         pause_reasons,
         firmware,
+        pbx_manual,
         sessions,
         hostname,
         tls_fingerprint,

@@ -72,3 +72,58 @@ pub async fn system(
         .map_err(ApiError::internal)?;
     Ok(ApiJson(snapshot))
 }
+
+/// PBX手册 (manual §12): the PBX's own manual when one is installed on the box (PDF or HTML,
+/// `paths.pbx_manual`), shown inline or, with `?download=1`, as a download. When there is
+/// none, 404 `pbx_manual_missing`: the page then points to the PBX UI on port 9999.
+#[utoipa::path(
+    get,
+    path = "/api/v1/manuals/pbx",
+    tag = "system",
+    params(("download" = Option<u8>, Query, description = "1 to download instead of showing")),
+    responses(
+        (status = 200, description = "The manual", content_type = "application/pdf"),
+        (status = 404, description = "No PBX manual installed", body = ErrorBody)
+    )
+)]
+pub async fn pbx_manual(
+    State(state): State<Arc<AppState>>,
+    _admin: AdminSession,
+    axum::extract::Query(query): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    let path = state.pbx_manual.clone();
+    let missing = || {
+        ApiError::new(
+            axum::http::StatusCode::NOT_FOUND,
+            "pbx_manual_missing",
+            crate::i18n::Text::fixed(
+                "本设备未安装 PBX 使用手册，请在 PBX 设置（端口 9999）中查看帮助。",
+                "No PBX manual is installed on this box; see the help of the PBX settings (port 9999).",
+            ),
+        )
+    };
+    let bytes = match tokio::fs::read(&path).await {
+        Ok(bytes) => bytes,
+        Err(_) => return Err(missing()),
+    };
+    let (content_type, name) = match path.extension().and_then(|e| e.to_str()) {
+        Some("pdf") => ("application/pdf", "pbx-manual.pdf"),
+        Some("html" | "htm") => ("text/html; charset=utf-8", "pbx-manual.html"),
+        _ => ("application/octet-stream", "pbx-manual"),
+    };
+    let disposition = if query.get("download").map(String::as_str) == Some("1") {
+        format!("attachment; filename=\"{name}\"")
+    } else {
+        format!("inline; filename=\"{name}\"")
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        bytes,
+    )
+        .into_response())
+}

@@ -59,6 +59,7 @@ pub fn routes() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
         .routes(routes!(account::get_settings, account::put_settings))
         .routes(routes!(about::about))
         .routes(routes!(about::system))
+        .routes(routes!(about::pbx_manual))
         .routes(routes!(dashboard::dashboard))
         .routes(routes!(dashboard::events))
         .routes(routes!(console::command))
