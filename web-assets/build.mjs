@@ -5,6 +5,7 @@
 //   dist/assets/app-<HASH>.js       Preact + htm + the app, minified ES module
 //   dist/assets/app-<HASH>.css      all styles
 //   dist/THIRD-PARTY-NOTICES.txt    licenses of the npm packages in the bundle
+//   dist/manual/admin-manual.{zh,en}.html, manual.css   管理员手册 (stable names)
 //
 // Names under assets/ change whenever their content does, so the server may cache
 // them forever (immutable); index.html and favicon.svg must be revalidated.
@@ -16,7 +17,7 @@
 // Usage: node build.mjs   (npm run build)
 
 import { build } from 'esbuild';
-import { copyFile, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, constants as zc, gzipSync } from 'node:zlib';
@@ -99,6 +100,24 @@ await writeFile(path.join(staging, 'index.html'), index);
 // 5. Favicon.
 await copyFile(path.join(src, 'favicon.svg'), path.join(staging, 'favicon.svg'));
 
+// 5b. The administrator manual (manual §11): static HTML documents at stable, unhashed
+// paths (served with no-cache + ETag), self-contained for download and printing: no
+// scripts, no inline styles, only the linked manual.css copied beside them.
+const MANUAL_FILES = ['admin-manual.zh.html', 'admin-manual.en.html', 'manual.css'];
+await mkdir(path.join(staging, 'manual'), { recursive: true });
+for (const f of MANUAL_FILES) {
+  const text = await readFile(path.join(src, 'manual', f), 'utf8');
+  if (f.endsWith('.html')) {
+    if (/<script\b/i.test(text)) fail(`manual/${f} has a <script>`);
+    if (/<style\b/i.test(text) || /\sstyle\s*=/i.test(text)) fail(`manual/${f} has inline styles`);
+    if (/\son[a-z]+\s*=/i.test(text)) fail(`manual/${f} has an inline event handler`);
+    for (const m of text.matchAll(/<link\b[^>]*href="([^"]+)"/gi)) {
+      if (m[1] !== 'manual.css') fail(`manual/${f} links ${m[1]} (only manual.css is shipped)`);
+    }
+  }
+  await writeFile(path.join(staging, 'manual', f), text);
+}
+
 // 6. Licenses of the npm packages that ended up in the bundle.
 const packages = new Set();
 for (const input of Object.keys(result.metafile.inputs)) {
@@ -132,7 +151,14 @@ await rename(staging, dist);
 await rm(retired, { recursive: true, force: true });
 
 // 8. Report sizes.
-const files = ['index.html', 'favicon.svg', toUrl(jsFile).slice(1), toUrl(cssFile).slice(1), 'THIRD-PARTY-NOTICES.txt'];
+const files = [
+  'index.html',
+  'favicon.svg',
+  toUrl(jsFile).slice(1),
+  toUrl(cssFile).slice(1),
+  'THIRD-PARTY-NOTICES.txt',
+  ...MANUAL_FILES.map((f) => `manual/${f}`),
+];
 console.log('dist/');
 let total = [0, 0, 0];
 for (const f of files) {

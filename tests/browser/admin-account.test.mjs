@@ -37,8 +37,8 @@ const SECTIONS = [
   { key: 'prompts', path: '/advanced/prompts', zh: '语音管理', en: 'Voice prompts', group: 'advanced' },
   { key: 'settings', path: '/advanced/settings', zh: '其他设置', en: 'Other settings', group: 'advanced' },
   { key: 'customTable', path: '/advanced/custom-table', zh: '自定义表', en: 'Custom table', group: 'advanced' },
-  { key: 'manualAdmin', path: '/manual/admin', zh: '管理员手册', en: 'Admin manual' },
-  { key: 'manualPbx', path: '/manual/pbx', zh: 'PBX手册', en: 'PBX manual' },
+  { key: 'manualAdmin', path: '/manual/admin', zh: '管理员手册', en: 'Admin manual', page: 'manual-admin-page' },
+  { key: 'manualPbx', path: '/manual/pbx', zh: 'PBX手册', en: 'PBX manual', page: 'manual-pbx-page' },
 ];
 const NAV_ORDER_ZH = ['监控显示', '坐席管理', '队列管理', '录音列表', '客户留言', '操作日志', '高级设置', '语音管理', '其他设置', '自定义表', 'PBX设置', '管理员手册', 'PBX手册'];
 const NAV_ORDER_EN = ['Monitoring', 'Agents', 'Queues', 'Recordings', 'Voicemail', 'Operation log', 'Advanced settings', 'Voice prompts', 'Other settings', 'Custom table', 'PBX settings', 'Admin manual', 'PBX manual'];
@@ -167,6 +167,7 @@ test('admin account journey (manual §1, §2, navigation)', { timeout: 240_000 }
     await openAdminMenu();
     await expectText(byId('menu-settings'), '设置');
     await expectText(byId('menu-about'), '系统说明');
+    await expectText(byId('menu-upgrade'), '固件升级');
     await expectText(byId('menu-logout'), '登出');
     await screenshot(page, 'admin-menu.png');
     await byId('menu-about').click();

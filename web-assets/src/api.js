@@ -172,7 +172,105 @@ export const api = {
   /** `reason` '' = none chosen (logged as 未知). → me ; 503 pbx_unavailable */
   pause: (reason) => request('POST', '/me/pause', { body: { reason } }),
   unpause: () => request('POST', '/me/unpause'),
+
+  // 固件升级 (admin menu, system section): RAUC over the daemon.
+  /** → { available, unavailable_reason, compatible, boot_slot, slots[], progress, uploaded } */
+  firmware: () => request('GET', '/firmware'),
+  /** Install the uploaded bundle into the inactive slot → 202 bundle info; 404 no_bundle, 409 busy */
+  installFirmware: () => request('POST', '/firmware/install'),
+
+  // PBX手册 (manual §12).
+  /**
+   * Whether the PBX's manual is installed: HEAD (the file itself is not fetched) → true;
+   * when it is not, GET for the server's message, thrown as ApiError (404 pbx_manual_missing).
+   */
+  async pbxManual() {
+    let res;
+    try {
+      res = await fetch(BASE + PBX_MANUAL, {
+        method: 'HEAD',
+        headers: { 'Accept-Language': langTag() },
+        credentials: 'same-origin',
+        cache: 'no-store',
+        redirect: 'error',
+      });
+    } catch {
+      throw new ApiError(0, 'network', t('error.network'));
+    }
+    if (res.ok) return true;
+    await request('GET', PBX_MANUAL);
+    return true; // installed between the two requests
+  },
 };
+
+/** The PBX's manual, shown inline; `PBX_MANUAL_DOWNLOAD` as an attachment. */
+const PBX_MANUAL = '/manuals/pbx';
+export const PBX_MANUAL_URL = BASE + PBX_MANUAL;
+export const PBX_MANUAL_DOWNLOAD_URL = `${BASE}${PBX_MANUAL}?download=1`;
+
+/**
+ * Uploads a firmware bundle (the raw file as the body) with XMLHttpRequest, which unlike
+ * fetch reports upload progress: `onProgress(sent, total)`. Resolves with the bundle info
+ * (200); rejects with ApiError carrying the server's localized message (413, 422, 409, 503…),
+ * after the same 401 / forced-change handling as `request`. `signal` (AbortSignal) cancels.
+ */
+export function uploadBundle(file, { onProgress, signal } = {}) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', `${BASE}/firmware/bundle`);
+    xhr.setRequestHeader('Accept', 'application/json');
+    xhr.setRequestHeader('Accept-Language', langTag());
+    xhr.setRequestHeader('Content-Type', 'application/octet-stream');
+    xhr.responseType = 'text';
+    if (onProgress) {
+      xhr.upload.onprogress = (e) => onProgress(e.loaded, e.lengthComputable ? e.total : file.size);
+    }
+    xhr.onerror = () => reject(new ApiError(0, 'network', t('error.network')));
+    xhr.onabort = () => reject(new ApiError(0, 'aborted', t('error.network')));
+    xhr.onload = () => {
+      let data = null;
+      try {
+        data = xhr.responseText ? JSON.parse(xhr.responseText) : null;
+      } catch {
+        data = null;
+      }
+      if (xhr.status >= 200 && xhr.status < 300) {
+        resolve(data);
+        return;
+      }
+      const e = data && typeof data === 'object' ? data.error : null;
+      const err = new ApiError(
+        xhr.status,
+        (e && e.code) || `http_${xhr.status}`,
+        (e && e.message) || t('error.http', { status: xhr.status }),
+      );
+      if (xhr.status === 401) handlers.unauthorized(err);
+      else if (xhr.status === 403 && err.code === 'password_change_required') handlers.passwordChangeRequired(err);
+      reject(err);
+    };
+    if (signal) signal.addEventListener('abort', () => xhr.abort(), { once: true });
+    xhr.send(file);
+  });
+}
+
+/**
+ * The administrator manual (our own static HTML in dist/manual/, not the API) for `lang`:
+ * → the HTML text. Its URL is `adminManualUrl(lang)`.
+ */
+export function adminManualUrl(lang) {
+  return `/manual/admin-manual.${lang === 'en' ? 'en' : 'zh'}.html`;
+}
+
+export async function fetchAdminManual(lang) {
+  let res;
+  try {
+    res = await fetch(adminManualUrl(lang), { credentials: 'same-origin', cache: 'no-cache', redirect: 'error' });
+  } catch {
+    throw new ApiError(0, 'network', t('error.network'));
+  }
+  if (!res.ok) throw new ApiError(res.status, `http_${res.status}`, t('error.http', { status: res.status }));
+  return res.text();
+}
 
 function pageQuery({ q = '', page = 1, perPage = 25 } = {}) {
   return new URLSearchParams({ q, page: String(page), per_page: String(perPage) }).toString();

@@ -31,6 +31,8 @@ import { AgentsPage } from './pages/agents.js';
 import { QueuesPage } from './pages/queues.js';
 import { OplogPage } from './pages/oplog.js';
 import { AgentHomePage } from './pages/agent-home.js';
+import { FirmwarePage } from './pages/firmware.js';
+import { AdminManualPage, PbxManualPage } from './pages/manuals.js';
 
 const HOME = '/dashboard';
 const AGENT_HOME = '/agent';
@@ -41,6 +43,9 @@ const AUTH_PATHS = ['/', '/login', '/change-password'];
 function resolvePage(path) {
   if (path === '/settings') return { title: t('page.settings'), view: html`<${SettingsPage} />` };
   if (path === '/about') return { title: t('page.about'), view: html`<${AboutPage} />` };
+  if (path === '/system/upgrade') return { title: t('page.upgrade'), view: html`<${FirmwarePage} />` };
+  if (path === '/manual/admin') return { title: t('nav.manualAdmin'), view: html`<${AdminManualPage} />` };
+  if (path === '/manual/pbx') return { title: t('nav.manualPbx'), view: html`<${PbxManualPage} />` };
   if (path === '/console') return { title: t('page.console'), view: html`<${ConsolePage} />` };
   if (path === '/dashboard') return { title: t('nav.dashboard'), view: html`<${DashboardPage} />` };
   if (path === '/agents') return { title: t('nav.agents'), view: html`<${AgentsPage} />` };

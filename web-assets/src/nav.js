@@ -1,5 +1,5 @@
 // The navigation of the manual, in its order (§3–§12), and the pages that are not
-// in the navigation (admin menu: 设置, 系统说明; 控制台).
+// in the navigation (admin menu: 设置, 系统说明, 固件升级; 控制台).
 //
 // `group` items hold children; `external` items open outside the console.
 
@@ -37,7 +37,7 @@ for (const item of NAV) {
 }
 
 /** Pages reached from the admin menu or from another page. */
-export const EXTRA_PAGES = ['/settings', '/about', '/console'];
+export const EXTRA_PAGES = ['/settings', '/about', '/system/upgrade', '/console'];
 
 /** The agent's own page (role agent or leader), outside the admin frame. */
 export const AGENT_PATH = '/agent';

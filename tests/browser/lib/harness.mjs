@@ -39,12 +39,26 @@ function daemonBinary() {
 /**
  * Starts `coocenterd demo --listen 127.0.0.1:0 --data-dir <fresh temp dir>` and waits for
  * the URL it prints. Its output goes to target/browser-artifacts/<name>-coocenterd.log.
+ * → { url, dataDir, stop, output }
  */
 export async function startDaemon(name) {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'coocenterd-browser-'));
+  return spawnDaemon(name, ['demo', '--listen', '127.0.0.1:0', '--data-dir', dataDir], dataDir);
+}
+
+/**
+ * Starts `coocenterd serve --config <config>` (the real daemon, no simulator) and waits
+ * for the "serving the console on https://127.0.0.1:PORT/" line (on stderr). `dataDir`
+ * (the config's storage.data_dir, in a temp dir of the caller's) is removed by stop().
+ */
+export async function startServe(name, config, dataDir) {
+  return spawnDaemon(name, ['serve', '--config', config], dataDir);
+}
+
+async function spawnDaemon(name, args, dataDir) {
   const bin = daemonBinary();
   assert.ok(existsSync(bin), `coocenterd binary not found at ${bin} (build it, or set COOCENTERD_BIN)`);
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'coocenterd-browser-'));
-  const child = spawn(bin, ['demo', '--listen', '127.0.0.1:0', '--data-dir', dataDir], {
+  const child = spawn(bin, args, {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -52,23 +66,25 @@ export async function startDaemon(name) {
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
 
   const url = await new Promise((resolve, reject) => {
-    let stdoutBuf = '';
+    let seen = '';
+    let found = false;
     const timer = setTimeout(() => {
       reject(new Error(`coocenterd printed no https://127.0.0.1:<port>/ URL within ${START_TIMEOUT_MS} ms:\n${output}`));
     }, START_TIMEOUT_MS);
-    child.stdout.on('data', (chunk) => {
+    const onData = (chunk) => {
       const s = chunk.toString();
       output += s;
-      stdoutBuf += s;
-      const m = stdoutBuf.match(URL_RE);
+      if (found) return;
+      seen += s;
+      const m = seen.match(URL_RE);
       if (m) {
+        found = true;
         clearTimeout(timer);
         resolve(m[0]);
       }
-    });
-    child.stderr.on('data', (chunk) => {
-      output += chunk.toString();
-    });
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
     child.once('error', (err) => {
       clearTimeout(timer);
       reject(err);
@@ -90,10 +106,10 @@ export async function startDaemon(name) {
     }
     await mkdir(ARTIFACTS, { recursive: true });
     await writeFile(path.join(ARTIFACTS, `${name}-coocenterd.log`), output);
-    await rm(dataDir, { recursive: true, force: true });
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
   }
 
-  return { url, stop, output: () => output };
+  return { url, dataDir, stop, output: () => output };
 }
 
 function isLoopback(hostname) {
@@ -154,7 +170,7 @@ export async function openContext(browser) {
  * `FAILED-<prefix>-stepNN.png`), so that journeys running at the same time (node --test runs
  * files in parallel) never delete each other's files.
  */
-const PREFIXED_JOURNEYS = ['dashboard', 'console', 'agents'];
+const PREFIXED_JOURNEYS = ['dashboard', 'console', 'agents', 'manuals', 'firmware'];
 const ownedBy = (f, prefix) => f.startsWith(`${prefix}-`) || f.startsWith(`FAILED-${prefix}-`);
 
 /**

@@ -60,6 +60,9 @@ function AdminMenu({ user, onLogout }) {
       <a class="menu-item" href="#/about" data-testid="menu-about" onClick=${close}>
         <${Icon} name="info" /><span>${t('menu.about')}</span>
       </a>
+      <a class="menu-item" href="#/system/upgrade" data-testid="menu-upgrade" onClick=${close}>
+        <${Icon} name="upload" /><span>${t('menu.upgrade')}</span>
+      </a>
       <div class="menu-sep"></div>
       <button
         type="button"
