@@ -21,6 +21,7 @@ pub mod store;
 pub mod system;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -145,6 +146,7 @@ pub async fn start(config: Config) -> anyhow::Result<Daemon> {
         config.security.session_idle_minutes.get() * 60,
     ));
     let pbx_for_health = pbx.clone();
+    let serving = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let directory = pbx::directory::Directory::new(
         accounts.store().clone(),
         pbx.clone(),
@@ -184,12 +186,14 @@ pub async fn start(config: Config) -> anyhow::Result<Daemon> {
             tls: identity.server_config,
             app,
             max_connections: config.http.max_connections.get() as usize,
+            serving: Arc::clone(&serving),
         },
         services_shutdown: services_shutdown.clone(),
         services: vec![
             pbx_task,
             tokio::spawn(mark_good_when_healthy(
                 config.firmware.clone(),
+                serving,
                 store,
                 pbx_for_health,
                 services_shutdown.clone(),
@@ -222,10 +226,11 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
 const HEALTH_DEADLINE: Duration = Duration::from_secs(120);
 
 /// After an upgrade, the booted slot is marked good only once this start is healthy: HTTPS
-/// serving (we are, by the time this runs), the database answering, and Asterisk's manager
+/// serving (the accept loops running), the database answering, and Asterisk's manager
 /// reachable. Without RAUC (a development machine) there is nothing to mark.
 async fn mark_good_when_healthy(
     config: config::FirmwareConfig,
+    serving: Arc<std::sync::atomic::AtomicBool>,
     store: Store,
     pbx: pbx::Pbx,
     shutdown: CancellationToken,
@@ -245,6 +250,19 @@ async fn mark_good_when_healthy(
         },
     };
     let checks = vec![
+        firmware::health_check("https", move || {
+            let serving = Arc::clone(&serving);
+            async move {
+                let deadline = tokio::time::Instant::now() + HEALTH_DEADLINE;
+                while !serving.load(std::sync::atomic::Ordering::SeqCst) {
+                    if tokio::time::Instant::now() > deadline {
+                        return Err("the HTTPS listeners are not serving".to_string());
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Ok(())
+            }
+        }),
         firmware::health_check("database", move || {
             let store = store.clone();
             async move {

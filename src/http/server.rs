@@ -33,6 +33,8 @@ pub struct Server {
     pub tls: Arc<rustls::ServerConfig>,
     pub app: Router,
     pub max_connections: usize,
+    /// Set once the accept loops run (a health check of the boot slot waits for it).
+    pub serving: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Server {
@@ -52,6 +54,8 @@ impl Server {
                 shutdown.clone(),
             ));
         }
+        self.serving
+            .store(true, std::sync::atomic::Ordering::SeqCst);
         while loops.join_next().await.is_some() {}
         connections.close();
         if tokio::time::timeout(DRAIN_TIMEOUT, connections.wait())

@@ -208,3 +208,46 @@ async fn console_uploads_confirms_and_installs_a_bundle_and_refuses_a_foreign_on
     );
     shutdown.cancel();
 }
+
+/// After the reboot into the new slot, the daemon itself marks it good once HTTPS, the
+/// database and the AMI session are up (Asterisk played by the simulator).
+#[cfg(feature = "simulator")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn daemon_marks_the_new_slot_good_only_after_a_healthy_start() {
+    let Some(()) = rauc_or_skip("daemon_mark_good") else {
+        return;
+    };
+    let mut rig = Rig::start("B").await;
+    rig.set_env("BOOT_ORDER", "B A");
+    rig.set_env("BOOT_B_LEFT", "2");
+    rig.start_rauc("B").await;
+    let sim = crate::simulator::Simulator::start(crate::simulator::SimConfig {
+        username: "coocenterd".into(),
+        secret: "mark-good".into(),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = crate::demo::config("127.0.0.1:0".parse().unwrap(), dir.path());
+    config.firmware.enabled = true;
+    config.firmware.bus_address = Some(rig.bus_address.clone());
+    config.firmware.keyring = rig.ca.clone();
+    config.ami.port = crate::config::Bounded(u64::from(sim.addr().port()));
+    config.ami.secret = "mark-good".into();
+    let daemon = crate::start(config).await.unwrap();
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let served = tokio::spawn(daemon.serve(shutdown.clone()));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while rig.env("BOOT_B_LEFT") != "3" {
+        assert!(
+            Instant::now() < deadline,
+            "slot B never marked good\n{}",
+            rig.log()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    shutdown.cancel();
+    served.await.unwrap().unwrap();
+    sim.shutdown();
+}
