@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod ami;
+pub mod certificate;
 pub mod config;
 pub mod demo;
 pub mod firmware;

@@ -32,11 +32,8 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use chrono::Datelike;
 use rand::Rng;
-use rcgen::{CertificateParams, DistinguishedName, DnType, KeyPair, PKCS_ECDSA_P256_SHA256};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::accounts::password;
 use crate::fs_atomic;
@@ -58,10 +55,6 @@ const KEPT_IN_DATA_DIR: &[&str] = &[
     RESET_MARKER_FILE,
 ];
 
-/// The addresses the box answers on out of the factory (manual §1).
-const FACTORY_ADDRESSES: &[&str] = &["192.168.1.100", "192.168.10.100"];
-/// Validity of the provisioned certificate (self-signed; browsers warn anyway).
-const CERT_VALIDITY_DAYS: i64 = 3650;
 /// Characters of the label password: no 0/O, 1/I/L, upper case only (read off a label).
 const PASSWORD_ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
 
@@ -301,46 +294,18 @@ pub fn generate_password() -> String {
     }
 }
 
-/// Key PEM, certificate PEM and DER.
+/// Key PEM, certificate PEM and DER, named after the serial.
 fn generate_tls(
     identity: &DeviceIdentity,
     hostname: &str,
 ) -> Result<(String, String, Vec<u8>), ProvisionError> {
-    let mut names: Vec<String> = FACTORY_ADDRESSES.iter().map(|s| s.to_string()).collect();
-    for name in [hostname, "localhost", "127.0.0.1", "::1"] {
-        names.push(name.to_string());
-    }
-    let tls = |e: rcgen::Error| ProvisionError::Io(format!("generating the TLS certificate: {e}"));
-    let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).map_err(tls)?;
-    let mut params = CertificateParams::new(names).map_err(tls)?;
-    let mut dn = DistinguishedName::new();
-    dn.push(DnType::CommonName, format!("CooCenter {}", identity.serial));
-    dn.push(DnType::OrganizationName, "CooCenter call-center appliance");
-    params.distinguished_name = dn;
-    let today = chrono::Utc::now().date_naive();
-    let not_before = today - chrono::Duration::days(1);
-    let not_after = today + chrono::Duration::days(CERT_VALIDITY_DAYS);
-    params.not_before = rcgen::date_time_ymd(
-        not_before.year(),
-        not_before.month() as u8,
-        not_before.day() as u8,
-    );
-    params.not_after = rcgen::date_time_ymd(
-        not_after.year(),
-        not_after.month() as u8,
-        not_after.day() as u8,
-    );
-    let cert = params.self_signed(&key).map_err(tls)?;
-    Ok((key.serialize_pem(), cert.pem(), cert.der().to_vec()))
+    let generated = crate::certificate::self_signed(&identity.serial, hostname)
+        .map_err(|e| ProvisionError::Io(format!("generating the TLS certificate: {e}")))?;
+    Ok((generated.key_pem, generated.cert_pem, generated.cert_der))
 }
 
-/// `AB:CD:…` SHA-256 of a DER certificate, as browsers show it.
 fn fingerprint(der: &[u8]) -> String {
-    Sha256::digest(der)
-        .iter()
-        .map(|b| format!("{b:02X}"))
-        .collect::<Vec<_>>()
-        .join(":")
+    crate::certificate::fingerprint(der)
 }
 
 /// What a factory reset removed (entries, not bytes).

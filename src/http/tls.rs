@@ -7,19 +7,11 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{bail, Context};
-use chrono::Datelike;
-use rcgen::{CertificateParams, DistinguishedName, DnType, KeyPair, PKCS_ECDSA_P256_SHA256};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use sha2::{Digest, Sha256};
 
-use crate::fs_atomic;
+use crate::{certificate, fs_atomic};
 
-/// The addresses the box answers on out of the factory (manual §1), besides its hostname.
-pub const FACTORY_ADDRESSES: &[&str] = &["192.168.1.100", "192.168.10.100"];
-
-/// How long a generated certificate is valid. Browsers warn about a self-signed certificate
-/// anyway; a long validity spares the owner a surprise expiry years after installation.
-const GENERATED_VALIDITY_DAYS: i64 = 3650;
+pub use crate::certificate::FACTORY_ADDRESSES;
 
 pub struct TlsIdentity {
     pub server_config: Arc<rustls::ServerConfig>,
@@ -77,42 +69,15 @@ pub fn load_or_generate(
 
 /// Generates the self-signed pair; the key is written with mode 0600.
 fn generate(cert_path: &Path, key_path: &Path, hostname: &str) -> anyhow::Result<()> {
-    let mut names: Vec<String> = FACTORY_ADDRESSES.iter().map(|s| s.to_string()).collect();
-    for name in [hostname, "localhost", "127.0.0.1", "::1"] {
-        if !name.is_empty() && !names.iter().any(|n| n == name) {
-            names.push(name.to_string());
-        }
-    }
-    let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).context("generating TLS key")?;
-    let mut params = CertificateParams::new(names).context("certificate names")?;
-    let mut dn = DistinguishedName::new();
-    dn.push(DnType::CommonName, format!("CooCenter {hostname}"));
-    dn.push(DnType::OrganizationName, "CooCenter call-center appliance");
-    params.distinguished_name = dn;
-    let today = chrono::Utc::now().date_naive();
-    let not_before = today - chrono::Duration::days(1);
-    let not_after = today + chrono::Duration::days(GENERATED_VALIDITY_DAYS);
-    params.not_before = rcgen::date_time_ymd(
-        not_before.year(),
-        not_before.month() as u8,
-        not_before.day() as u8,
-    );
-    params.not_after = rcgen::date_time_ymd(
-        not_after.year(),
-        not_after.month() as u8,
-        not_after.day() as u8,
-    );
-    let cert = params
-        .self_signed(&key)
-        .context("signing TLS certificate")?;
-
+    let generated =
+        certificate::self_signed(hostname, hostname).context("generating the TLS certificate")?;
     for path in [cert_path, key_path] {
         if let Some(dir) = path.parent() {
             fs_atomic::create_private_dir(dir)?;
         }
     }
-    fs_atomic::write(key_path, key.serialize_pem().as_bytes(), 0o600)?;
-    fs_atomic::write(cert_path, cert.pem().as_bytes(), 0o644)?;
+    fs_atomic::write(key_path, generated.key_pem.as_bytes(), 0o600)?;
+    fs_atomic::write(cert_path, generated.cert_pem.as_bytes(), 0o644)?;
     log::info!(
         "generated a self-signed TLS certificate for {} at {}",
         hostname,
@@ -123,9 +88,5 @@ fn generate(cert_path: &Path, key_path: &Path, hostname: &str) -> anyhow::Result
 
 /// `AB:CD:…` SHA-256 of a DER certificate.
 pub fn fingerprint(der: &[u8]) -> String {
-    Sha256::digest(der)
-        .iter()
-        .map(|b| format!("{b:02X}"))
-        .collect::<Vec<_>>()
-        .join(":")
+    certificate::fingerprint(der)
 }
