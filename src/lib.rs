@@ -171,6 +171,13 @@ pub async fn start(config: Config) -> anyhow::Result<Daemon> {
             &config.storage.data_dir,
         ),
         config.paths.pbx_manual.clone(),
+        Arc::new(
+            media::voicemail::VoicemailWatcher::start(media::voicemail::WatcherConfig::new(
+                config.paths.voicemail_dir.clone(),
+                None,
+            ))
+            .await,
+        ),
         sessions,
         hostname,
         identity.fingerprint_sha256.clone(),

@@ -346,6 +346,9 @@ async fn openapi_documents_every_route() {
         ("POST", "/api/v1/firmware/bundle"),
         ("POST", "/api/v1/firmware/install"),
         ("GET", "/api/v1/manuals/pbx"),
+        ("GET", "/api/v1/voicemail"),
+        ("GET", "/api/v1/voicemail/{id}/audio"),
+        ("DELETE", "/api/v1/voicemail/{id}"),
     ];
     for (method, path) in fixed {
         assert!(

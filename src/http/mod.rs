@@ -35,6 +35,8 @@ pub struct AppState {
     pub firmware: crate::firmware::service::FirmwareService,
     /// The PBX's own manual (PBX手册), when installed.
     pub pbx_manual: std::path::PathBuf,
+    /// The voicemail spool's index, kept current by polling.
+    pub voicemail: Arc<crate::media::voicemail::VoicemailWatcher>,
     pub sessions: Sessions,
     pub hostname: String,
     pub tls_fingerprint: String,
@@ -57,6 +59,7 @@ pub fn router(
     pause_reasons: Vec<String>,
     firmware: crate::firmware::service::FirmwareService,
     pbx_manual: std::path::PathBuf,
+    voicemail: Arc<crate::media::voicemail::VoicemailWatcher>,
     sessions: Sessions,
     hostname: String,
     tls_fingerprint: String,
@@ -76,6 +79,7 @@ pub fn router(
         pause_reasons,
         firmware,
         pbx_manual,
+        voicemail,
         sessions,
         hostname,
         tls_fingerprint,

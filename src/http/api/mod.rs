@@ -13,6 +13,7 @@ pub mod me;
 pub mod oplog;
 pub mod queues;
 pub mod session;
+pub mod voicemail;
 
 use std::sync::Arc;
 
@@ -46,7 +47,8 @@ use super::AppState;
         (name = "queues", description = "Queue names, strategies and members (manual §5)"),
         (name = "oplog", description = "Operation log (manual §8) and audit trail"),
         (name = "agent page", description = "An agent's own page: state, pause, unpause"),
-        (name = "firmware", description = "Field upgrades through RAUC")
+        (name = "firmware", description = "Field upgrades through RAUC"),
+        (name = "voicemail", description = "Customer voicemail of the queue mailboxes (manual §7)")
     )
 )]
 struct ApiDoc;
@@ -79,6 +81,9 @@ pub fn routes() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
         .routes(routes!(firmware::status))
         .routes(routes!(firmware::upload))
         .routes(routes!(firmware::install))
+        .routes(routes!(voicemail::list))
+        .routes(routes!(voicemail::audio))
+        .routes(routes!(voicemail::delete))
         .split_for_parts()
 }
 
