@@ -19,6 +19,13 @@ import { Icon } from '../components/icons.js';
 import { Pager, PageSizeSelect, SearchBox, pageCount, useDebounced } from '../components/paging.js';
 import { Alert, Card, PageHeader, Spinner } from '../components/ui.js';
 
+// The server stores the administrator as 管理员 in the three identity columns and a pause
+// without a reason as 未知 (manual §8); show them in the UI's language.
+const ADMIN = '管理员';
+const UNKNOWN_REASON = '未知';
+const who = (value) => (value === ADMIN ? t('menu.admin') : value);
+const detail = (value) => (value === UNKNOWN_REASON ? t('oplog.unknownReason') : value);
+
 const EVENT_TYPES = ['login', 'logout', 'pause', 'unpause'];
 const AUDIT_ACTIONS = [
   'agent.created',
@@ -77,13 +84,13 @@ const VIEWS = {
       t('oplog.col.date'),
     ],
     row: (r) => html`<tr key=${r.id} data-testid="oplog-row" data-event=${r.event_type} data-id=${String(r.id)}>
-      <td data-testid="oplog-cell-agent">${r.agent_name}</td>
-      <td class="mono" data-testid="oplog-cell-job-number">${r.job_number}</td>
-      <td class="mono" data-testid="oplog-cell-extension">${r.extension}</td>
+      <td data-testid="oplog-cell-agent">${who(r.agent_name)}</td>
+      <td class="mono" data-testid="oplog-cell-job-number">${who(r.job_number)}</td>
+      <td class="mono" data-testid="oplog-cell-extension">${who(r.extension)}</td>
       <td data-testid="oplog-cell-event">
         <span class=${`event-tag event-${EVENT_TYPES.includes(r.event_type) ? r.event_type : 'other'}`}>${eventLabel(r.event_type)}</span>
       </td>
-      <td class="wrap" data-testid="oplog-cell-detail">${r.detail}</td>
+      <td class="wrap" data-testid="oplog-cell-detail">${detail(r.detail)}</td>
       <td class="mono" data-testid="oplog-cell-date" title=${r.at}>${formatStamp(r.at)}</td>
     </tr>`,
   },
