@@ -260,16 +260,10 @@ async fn mark_good_when_healthy(
     let checks = vec![
         firmware::health_check("https", move || {
             let serving = Arc::clone(&serving);
-            async move {
-                let deadline = tokio::time::Instant::now() + HEALTH_DEADLINE;
-                while !serving.load(std::sync::atomic::Ordering::SeqCst) {
-                    if tokio::time::Instant::now() > deadline {
-                        return Err("the HTTPS listeners are not serving".to_string());
-                    }
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-                Ok(())
-            }
+            wait_for(
+                move || serving.load(std::sync::atomic::Ordering::SeqCst),
+                "the HTTPS listeners are not serving",
+            )
         }),
         firmware::health_check("database", move || {
             let store = store.clone();
@@ -283,16 +277,10 @@ async fn mark_good_when_healthy(
         }),
         firmware::health_check("asterisk manager", move || {
             let pbx = pbx.clone();
-            async move {
-                let deadline = tokio::time::Instant::now() + HEALTH_DEADLINE;
-                while !pbx.is_connected() {
-                    if tokio::time::Instant::now() > deadline {
-                        return Err("the AMI session did not come up".to_string());
-                    }
-                    tokio::time::sleep(Duration::from_millis(500)).await;
-                }
-                Ok(())
-            }
+            wait_for(
+                move || pbx.is_connected(),
+                "the AMI session did not come up",
+            )
         }),
     ];
     tokio::select! {
@@ -302,6 +290,18 @@ async fn mark_good_when_healthy(
             Err(err) => log::warn!("could not mark the boot slot: {err}"),
         },
     }
+}
+
+/// Waits until `ready` holds, for at most [`HEALTH_DEADLINE`]; `failure` otherwise.
+async fn wait_for(ready: impl Fn() -> bool, failure: &'static str) -> Result<(), String> {
+    let deadline = tokio::time::Instant::now() + HEALTH_DEADLINE;
+    while !ready() {
+        if tokio::time::Instant::now() > deadline {
+            return Err(failure.to_string());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Ok(())
 }
 
 fn upgrade_config(config: &config::FirmwareConfig) -> firmware::UpgradeConfig {

@@ -15,7 +15,7 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 
 use crate::i18n::Text;
-use crate::store::{self, accounts, audit, Store, StoreError};
+use crate::store::{accounts, audit, Store, StoreError};
 use password::PolicyViolation;
 use throttle::{LoginThrottle, ThrottleVerdict};
 
@@ -298,9 +298,4 @@ impl Accounts {
             .await
             .map_err(|e| LoginError::Hashing(e.to_string()))
     }
-}
-
-/// For callers that only need the timestamp helper without importing the store.
-pub fn now_millis() -> i64 {
-    store::now_millis()
 }

@@ -158,7 +158,7 @@ pub fn provision(
 
     let hostname = format!("coocenter-{}", identity.serial.to_ascii_lowercase());
     let (key_pem, cert_pem, cert_der) = generate_tls(&identity, &hostname)?;
-    let fingerprint = fingerprint(&cert_der);
+    let fingerprint = crate::certificate::fingerprint(&cert_der);
     let admin_password = generate_password();
     let admin_hash = password::hash(&admin_password).map_err(ProvisionError::Io)?;
     let ami_secret = hex::encode(rand::random::<[u8; 24]>());
@@ -302,10 +302,6 @@ fn generate_tls(
     let generated = crate::certificate::self_signed(&identity.serial, hostname)
         .map_err(|e| ProvisionError::Io(format!("generating the TLS certificate: {e}")))?;
     Ok((generated.key_pem, generated.cert_pem, generated.cert_der))
-}
-
-fn fingerprint(der: &[u8]) -> String {
-    crate::certificate::fingerprint(der)
 }
 
 /// What a factory reset removed (entries, not bytes).

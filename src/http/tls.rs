@@ -48,7 +48,7 @@ pub fn load_or_generate(
     let Some(leaf) = chain.first() else {
         bail!("{} holds no certificate", cert_path.display());
     };
-    let fingerprint_sha256 = fingerprint(leaf);
+    let fingerprint_sha256 = certificate::fingerprint(leaf);
     let key: PrivateKeyDer<'static> = rustls_pemfile::private_key(&mut &key_pem[..])
         .with_context(|| format!("parsing TLS key {}", key_path.display()))?
         .with_context(|| format!("{} holds no private key", key_path.display()))?;
@@ -84,9 +84,4 @@ fn generate(cert_path: &Path, key_path: &Path, hostname: &str) -> anyhow::Result
         cert_path.display()
     );
     Ok(())
-}
-
-/// `AB:CD:…` SHA-256 of a DER certificate.
-pub fn fingerprint(der: &[u8]) -> String {
-    certificate::fingerprint(der)
 }

@@ -43,23 +43,26 @@ pub fn append(conn: &Connection, record: &Record<'_>) -> rusqlite::Result<()> {
     Ok(())
 }
 
+const COLUMNS: &str = "at, actor, action, target, before, after, address";
+
+fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
+    Ok(Entry {
+        at: row.get(0)?,
+        actor: row.get(1)?,
+        action: row.get(2)?,
+        target: row.get(3)?,
+        before: row.get(4)?,
+        after: row.get(5)?,
+        address: row.get(6)?,
+    })
+}
+
 /// The newest entries first.
 pub fn latest(conn: &Connection, limit: u32) -> rusqlite::Result<Vec<Entry>> {
-    let mut stmt = conn.prepare(
-        "SELECT at, actor, action, target, before, after, address
-         FROM audit ORDER BY at DESC, id DESC LIMIT ?1",
-    )?;
-    let rows = stmt.query_map([limit], |row| {
-        Ok(Entry {
-            at: row.get(0)?,
-            actor: row.get(1)?,
-            action: row.get(2)?,
-            target: row.get(3)?,
-            before: row.get(4)?,
-            after: row.get(5)?,
-            address: row.get(6)?,
-        })
-    })?;
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {COLUMNS} FROM audit ORDER BY at DESC, id DESC LIMIT ?1"
+    ))?;
+    let rows = stmt.query_map([limit], from_row)?;
     rows.collect()
 }
 
@@ -72,13 +75,7 @@ pub fn search(
     offset: u32,
 ) -> rusqlite::Result<(u64, Vec<Entry>)> {
     let query = query.trim();
-    let pattern = format!(
-        "%{}%",
-        query
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_")
-    );
+    let pattern = super::like_pattern(query);
     let filter = "(?1 = '' OR actor LIKE ?2 ESCAPE '\\' OR action LIKE ?2 ESCAPE '\\'
         OR target LIKE ?2 ESCAPE '\\' OR coalesce(before, '') LIKE ?2 ESCAPE '\\'
         OR coalesce(after, '') LIKE ?2 ESCAPE '\\' OR coalesce(address, '') LIKE ?2 ESCAPE '\\'
@@ -89,19 +86,8 @@ pub fn search(
         |row| row.get(0),
     )?;
     let mut stmt = conn.prepare(&format!(
-        "SELECT at, actor, action, target, before, after, address FROM audit
-         WHERE {filter} ORDER BY at DESC, id DESC LIMIT ?3 OFFSET ?4"
+        "SELECT {COLUMNS} FROM audit WHERE {filter} ORDER BY at DESC, id DESC LIMIT ?3 OFFSET ?4"
     ))?;
-    let rows = stmt.query_map(params![query, pattern, limit, offset], |row| {
-        Ok(Entry {
-            at: row.get(0)?,
-            actor: row.get(1)?,
-            action: row.get(2)?,
-            target: row.get(3)?,
-            before: row.get(4)?,
-            after: row.get(5)?,
-            address: row.get(6)?,
-        })
-    })?;
+    let rows = stmt.query_map(params![query, pattern, limit, offset], from_row)?;
     Ok((total as u64, rows.collect::<rusqlite::Result<_>>()?))
 }

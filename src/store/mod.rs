@@ -81,6 +81,16 @@ fn configure(conn: &Connection) -> Result<(), rusqlite::Error> {
     Ok(())
 }
 
+/// `%text%` for `LIKE … ESCAPE '\'`, with the text's own `\`, `%` and `_` taken literally:
+/// the one search pattern of the searchable logs.
+pub(crate) fn like_pattern(text: &str) -> String {
+    let escaped = text
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
 /// Milliseconds since the Unix epoch, the time unit of every stored timestamp.
 pub fn now_millis() -> i64 {
     chrono::Utc::now().timestamp_millis()

@@ -65,23 +65,26 @@ pub fn append(
     Ok(conn.last_insert_rowid())
 }
 
+const COLUMNS: &str = "id, at, agent_name, job_number, extension, event_type, detail";
+
+fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
+    Ok(Entry {
+        id: row.get(0)?,
+        at: row.get(1)?,
+        agent_name: row.get(2)?,
+        job_number: row.get(3)?,
+        extension: row.get(4)?,
+        event_type: row.get(5)?,
+        detail: row.get(6)?,
+    })
+}
+
 /// The newest entries first.
 pub fn latest(conn: &Connection, limit: u32) -> rusqlite::Result<Vec<Entry>> {
-    let mut stmt = conn.prepare(
-        "SELECT id, at, agent_name, job_number, extension, event_type, detail
-         FROM oplog ORDER BY at DESC, id DESC LIMIT ?1",
-    )?;
-    let rows = stmt.query_map([limit], |row| {
-        Ok(Entry {
-            id: row.get(0)?,
-            at: row.get(1)?,
-            agent_name: row.get(2)?,
-            job_number: row.get(3)?,
-            extension: row.get(4)?,
-            event_type: row.get(5)?,
-            detail: row.get(6)?,
-        })
-    })?;
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {COLUMNS} FROM oplog ORDER BY at DESC, id DESC LIMIT ?1"
+    ))?;
+    let rows = stmt.query_map([limit], from_row)?;
     rows.collect()
 }
 
@@ -104,7 +107,7 @@ pub fn search(
     offset: u32,
 ) -> rusqlite::Result<(u64, Vec<Entry>)> {
     let query = query.trim();
-    let pattern = format!("%{}%", escape_like(query));
+    let pattern = super::like_pattern(query);
     let lowered = query.to_lowercase();
     let matching_types: Vec<&str> = EVENT_LABELS
         .iter()
@@ -127,27 +130,10 @@ pub fn search(
         |row| row.get(0),
     )?;
     let mut stmt = conn.prepare(&format!(
-        "SELECT id, at, agent_name, job_number, extension, event_type, detail FROM oplog
-         WHERE {filter} ORDER BY at DESC, id DESC LIMIT ?4 OFFSET ?5"
+        "SELECT {COLUMNS} FROM oplog WHERE {filter} ORDER BY at DESC, id DESC LIMIT ?4 OFFSET ?5"
     ))?;
-    let rows = stmt.query_map(params![query, pattern, types, limit, offset], |row| {
-        Ok(Entry {
-            id: row.get(0)?,
-            at: row.get(1)?,
-            agent_name: row.get(2)?,
-            job_number: row.get(3)?,
-            extension: row.get(4)?,
-            event_type: row.get(5)?,
-            detail: row.get(6)?,
-        })
-    })?;
+    let rows = stmt.query_map(params![query, pattern, types, limit, offset], from_row)?;
     Ok((total as u64, rows.collect::<rusqlite::Result<_>>()?))
-}
-
-fn escape_like(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
 }
 
 #[cfg(test)]
