@@ -11,7 +11,9 @@ pub enum Viewer {
     Admin,
     Leader,
     /// An ordinary agent; `hide_numbers` is the 隐藏电话号码 setting at the time of the request.
-    Agent { hide_numbers: bool },
+    Agent {
+        hide_numbers: bool,
+    },
 }
 
 impl Viewer {
@@ -80,7 +82,11 @@ mod tests {
         assert_eq!(mask_number("1234567"), "1****67", "seven: the middle four");
         assert_eq!(mask_number("12345678"), "12****78");
         assert_eq!(mask_number("02161234567"), "021****4567");
-        assert_eq!(mask_number("8001"), "8001", "an extension is not a customer");
+        assert_eq!(
+            mask_number("8001"),
+            "8001",
+            "an extension is not a customer"
+        );
         assert_eq!(mask_number(""), "");
     }
 
@@ -95,14 +101,24 @@ mod tests {
         let n = "13812345678";
         assert_eq!(Viewer::Admin.show(n), n);
         assert_eq!(Viewer::Leader.show(n), n);
-        assert_eq!(Viewer::Agent { hide_numbers: false }.show(n), n);
+        assert_eq!(
+            Viewer::Agent {
+                hide_numbers: false
+            }
+            .show(n),
+            n
+        );
         assert_eq!(Viewer::Agent { hide_numbers: true }.show(n), "138****5678");
     }
 
     #[test]
     fn the_flag_is_read_from_the_call_flow_document() {
-        assert!(hide_numbers_from_settings(Some(r#"{"hide_numbers": true}"#)));
-        assert!(!hide_numbers_from_settings(Some(r#"{"hide_numbers": false}"#)));
+        assert!(hide_numbers_from_settings(Some(
+            r#"{"hide_numbers": true}"#
+        )));
+        assert!(!hide_numbers_from_settings(Some(
+            r#"{"hide_numbers": false}"#
+        )));
         assert!(!hide_numbers_from_settings(Some(r#"{"survey": true}"#)));
         assert!(!hide_numbers_from_settings(Some("not json")));
         assert!(!hide_numbers_from_settings(None));
