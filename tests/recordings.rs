@@ -700,3 +700,79 @@ async fn leaders_and_agents_see_what_the_manual_says() {
     );
     daemon.stop().await;
 }
+
+#[tokio::test]
+async fn a_recorded_queue_call_is_indexed_from_ami_with_its_agent_and_length() {
+    use coocenterd::simulator::{MemberConfig, QueueConfig, SimConfig, Simulator, Strategy};
+    let dir = tempfile::tempdir().unwrap();
+    let spool = dir.path().join("spool");
+    let mut queue = QueueConfig::new("222")
+        .strategy(Strategy::RingAll)
+        .member(MemberConfig::new("PJSIP/1002", "坐席乙"));
+    queue.record = Some("wav".into());
+    let sim = Simulator::start(SimConfig {
+        username: common::pbx::AMI_USER.into(),
+        secret: "rec-secret".into(),
+        queues: vec![queue],
+        spool_dir: spool.to_string_lossy().into(),
+        write_recordings: true,
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let port = sim.addr().port();
+    let monitor = spool.join("monitor");
+    let daemon = TestDaemon::start_in(dir, move |config| {
+        config.ami.port = coocenterd::config::Bounded(u64::from(port));
+        config.ami.username = common::pbx::AMI_USER.into();
+        config.ami.secret = "rec-secret".into();
+        config.paths.recordings_dirs = vec![monitor];
+    })
+    .await;
+    add_agents(&daemon.db());
+    let mut api = admin(&daemon).await;
+    common::pbx::wait_connected(&mut api).await;
+
+    let call = sim.place_call("222", "13800138000", "李先生").unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    sim.answer(call, "PJSIP/1002").unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let row = loop {
+        let page = api.get("/api/v1/recordings").await.body;
+        if let Some(row) = page["items"].as_array().unwrap().first() {
+            if row["agent_job_number"] == "8002" {
+                break row.clone();
+            }
+        }
+        assert!(Instant::now() < deadline, "never indexed: {page}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(row["customer_number"], "13800138000");
+    assert_eq!(row["customer_name"], "李先生");
+    assert_eq!(row["queue"], "222");
+    assert_eq!(row["agent_name"], "坐席乙");
+    assert_eq!(row["call_type"], "inbound");
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    sim.hangup_caller(call).unwrap();
+    // After the call the file's real size and length are read.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let page = api.get("/api/v1/recordings").await.body;
+        let row = &page["items"][0];
+        if row["size_bytes"].as_i64().unwrap_or(0) > 44 {
+            assert!(row["duration_seconds"].as_i64().unwrap() >= 1, "{row}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "size never read: {row}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let id = row["id"].as_i64().unwrap();
+    assert_eq!(
+        api.get(&format!("/api/v1/recordings/{id}/audio"))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    daemon.stop().await;
+    sim.shutdown();
+}
