@@ -7,8 +7,10 @@ pub mod about;
 pub mod account;
 pub mod agents;
 pub mod console;
+pub mod crm;
 pub mod dashboard;
 pub mod firmware;
+pub mod mail;
 pub mod me;
 pub mod oplog;
 pub mod queues;
@@ -48,7 +50,8 @@ use super::AppState;
         (name = "oplog", description = "Operation log (manual §8) and audit trail"),
         (name = "agent page", description = "An agent's own page: state, pause, unpause"),
         (name = "firmware", description = "Field upgrades through RAUC"),
-        (name = "voicemail", description = "Customer voicemail of the queue mailboxes (manual §7)")
+        (name = "voicemail", description = "Customer voicemail of the queue mailboxes (manual §7)"),
+        (name = "crm", description = "Custom table (manual §9.3), data deletion and mail notification (manual §9.2)")
     )
 )]
 struct ApiDoc;
@@ -84,6 +87,13 @@ pub fn routes() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
         .routes(routes!(voicemail::list))
         .routes(routes!(voicemail::audio))
         .routes(routes!(voicemail::delete))
+        // CRM (branch crm): 自定义表, 删除数据, 邮件通知.
+        .routes(routes!(crm::list_fields, crm::create_field))
+        .routes(routes!(crm::update_field, crm::delete_field))
+        .routes(routes!(crm::data_counts))
+        .routes(routes!(crm::delete_data))
+        .routes(routes!(mail::get_settings, mail::put_settings))
+        .routes(routes!(mail::send_test))
         .split_for_parts()
 }
 
