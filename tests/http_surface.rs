@@ -349,6 +349,16 @@ async fn openapi_documents_every_route() {
         ("GET", "/api/v1/voicemail"),
         ("GET", "/api/v1/voicemail/{id}/audio"),
         ("DELETE", "/api/v1/voicemail/{id}"),
+        // CRM (branch crm)
+        ("GET", "/api/v1/custom-fields"),
+        ("POST", "/api/v1/custom-fields"),
+        ("PUT", "/api/v1/custom-fields/{id}"),
+        ("DELETE", "/api/v1/custom-fields/{id}"),
+        ("GET", "/api/v1/data-deletion"),
+        ("DELETE", "/api/v1/data-deletion/{kind}"),
+        ("GET", "/api/v1/mail-settings"),
+        ("PUT", "/api/v1/mail-settings"),
+        ("POST", "/api/v1/mail-settings/test"),
     ];
     for (method, path) in fixed {
         assert!(
