@@ -396,6 +396,33 @@ mod tests {
     }
 
     #[test]
+    fn the_real_source_reads_the_system_disk_and_usb_storage() {
+        // A fake /proc/mounts with a "USB stick" at /proc (a mount root on every Linux
+        // system), recognised by its mount-point prefix.
+        let proc_root = tempfile::tempdir().unwrap();
+        std::fs::write(
+            proc_root.path().join("mounts"),
+            "overlay / overlay rw 0 0\n/dev/sdf1 /proc vfat rw 0 0\n",
+        )
+        .unwrap();
+        let source = SystemDisks(SystemPaths {
+            proc_root: proc_root.path().to_path_buf(),
+            sys_root: proc_root.path().join("no-sysfs"),
+            system_disk: "/".into(),
+            usb_prefixes: vec!["/proc".into()],
+        });
+        let readings = source.read().unwrap();
+        assert_eq!(readings.len(), 2, "{readings:?}");
+        assert_eq!(readings[0].mount, "/");
+        assert!(readings[0].total_bytes > 0);
+        assert_eq!(readings[0].label_zh, "系统磁盘（/）");
+        assert_eq!(readings[1].mount, "/proc");
+        assert_eq!(readings[1].label_en, "USB storage /dev/sdf1 (/proc)");
+        // A filesystem without size (like /proc) is never "low".
+        assert!(decide(&HashMap::new(), &readings[1..], TEN_PERCENT).is_empty());
+    }
+
+    #[test]
     fn the_mail_says_which_disk_and_how_full() {
         let change = Change {
             reading: DiskReading {

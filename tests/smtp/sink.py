@@ -21,7 +21,7 @@ import socket
 import ssl
 import sys
 import threading
-import warnings
+import logging
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
@@ -70,8 +70,8 @@ def free_port():
 
 
 def main():
-    # aiosmtpd warns about its own use of a deprecated attribute after every login.
-    warnings.filterwarnings("ignore", message="Session.login_data")
+    # aiosmtpd logs a warning about its own use of a deprecated attribute at every login.
+    logging.getLogger("mail.log").setLevel(logging.ERROR)
     parser = argparse.ArgumentParser()
     parser.add_argument("--dir", required=True)
     parser.add_argument("--tls-cert")
