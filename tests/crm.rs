@@ -210,6 +210,12 @@ async fn custom_table_create_edit_order_delete() {
         )
         .await;
     assert_eq!(answer.status, StatusCode::NOT_FOUND);
+    // An id that is not a number names no attribute: the API's JSON 404.
+    let answer = api
+        .send(Method::DELETE, "/api/v1/custom-fields/abc", None)
+        .await;
+    assert_eq!(answer.status, StatusCode::NOT_FOUND);
+    assert_eq!(answer.code(), "not_found");
     assert_eq!(
         names(&api.get("/api/v1/custom-fields").await.body),
         ["地址", "说明", "生日"]

@@ -481,7 +481,7 @@ async fn low_free_space_mails_once_per_crossing_across_restarts() {
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(system_disk_mails(&sink).len(), 1);
 
-    // Back above the threshold (1 %, with the 1 % margin): one recovery mail.
+    // Back above the threshold (1 %, with its margin): one recovery mail.
     let mut fine = settings(sink.port, "none");
     fine["enabled"] = json!(true);
     fine["threshold"] = json!({"unit": "percent", "value": 1});

@@ -1,7 +1,8 @@
 //! The free-space watch: every minute (and right after the settings change) the system disk
 //! and each USB disk are measured and compared with the threshold. A disk that goes below
-//! it is mailed about once; one that comes back above it (by a 1 % margin, so a disk
-//! hovering at the threshold does not mail at every write) is mailed about once more. The
+//! it is mailed about once; one that comes back above it (by a margin, see
+//! [`Threshold::has_recovered`], so a disk hovering at the threshold does not mail at every
+//! write) is mailed about once more. The
 //! per-disk state is in the database (`disk_alerts`), so a restart neither repeats a mail
 //! nor loses one owed: a mail that failed is retried at the next check.
 //!

@@ -70,13 +70,13 @@ impl Threshold {
         free_bytes < self.limit_bytes(total_bytes)
     }
 
-    /// Back above the threshold by a margin of 1 % of the disk, so a disk hovering at the
-    /// threshold does not mail at every small write and deletion.
+    /// Back above the threshold by a margin, so a disk hovering at the threshold does not
+    /// mail at every small write and deletion: 1 % of the disk, or a tenth of the
+    /// threshold when that is less (500 MB on a 1 TB disk recovers at 550 MB, not 10.5 GB).
     pub fn has_recovered(self, total_bytes: u64, free_bytes: u64) -> bool {
-        free_bytes
-            >= self
-                .limit_bytes(total_bytes)
-                .saturating_add(total_bytes / 100)
+        let limit = self.limit_bytes(total_bytes);
+        let margin = (total_bytes / 100).min(limit / 10);
+        free_bytes >= limit.saturating_add(margin)
     }
 
     /// "10 %" or "500 MB".
@@ -493,7 +493,7 @@ mod tests {
         assert_eq!(percent.limit_bytes(1000), 100);
         assert!(percent.is_low(1000, 99));
         assert!(!percent.is_low(1000, 100));
-        // Recovery needs 1 % of the disk above the threshold.
+        // Recovery needs a margin above the threshold: here 1 % of the disk.
         assert!(!percent.has_recovered(1000, 105));
         assert!(percent.has_recovered(1000, 110));
         let mb = Threshold {
@@ -501,6 +501,12 @@ mod tests {
             value: 500,
         };
         assert_eq!(mb.limit_bytes(1), 500 * 1024 * 1024);
+        let terabyte: u64 = 1024 * 1024 * 1024 * 1024;
+        assert!(!mb.has_recovered(terabyte, 540 * 1024 * 1024));
+        assert!(
+            mb.has_recovered(terabyte, 550 * 1024 * 1024),
+            "a tenth of 500 MB, not 1 % of 1 TB"
+        );
         assert_eq!(mb.describe(), "500 MB");
     }
 }

@@ -65,6 +65,21 @@ fn shown() -> bool {
     true
 }
 
+/// The attribute id of the path: anything but a number names no attribute (404 in the API's
+/// JSON, rather than the framework's plain-text rejection).
+fn field_id(raw: &str) -> Result<i64, ApiError> {
+    raw.parse().map_err(|_| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            Text::fixed(
+                "该属性不存在（可能已被删除）。",
+                "No such attribute (it may have been deleted).",
+            ),
+        )
+    })
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct CustomFieldOut {
     pub id: i64,
@@ -162,9 +177,10 @@ pub async fn update_field(
     State(state): State<Arc<AppState>>,
     Extension(ClientAddr(client)): Extension<ClientAddr>,
     AdminSession(session): AdminSession,
-    Path(id): Path<i64>,
+    Path(id): Path<String>,
     ApiJson(body): ApiJson<CustomFieldBody>,
 ) -> Result<ApiJson<CustomFieldOut>, ApiError> {
+    let id = field_id(&id)?;
     let (before, after) = crm::fields::update(state.accounts.store(), id, input(body))
         .await
         .map_err(crm_error)?;
@@ -189,8 +205,9 @@ pub async fn delete_field(
     State(state): State<Arc<AppState>>,
     Extension(ClientAddr(client)): Extension<ClientAddr>,
     AdminSession(session): AdminSession,
-    Path(id): Path<i64>,
+    Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
+    let id = field_id(&id)?;
     let field = crm::fields::delete(state.accounts.store(), id)
         .await
         .map_err(crm_error)?;
