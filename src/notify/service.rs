@@ -44,8 +44,15 @@ impl MailService {
         };
         let task = tokio::spawn(async move {
             loop {
-                if let Err(err) = monitor::check(&store, &source).await {
-                    log::error!("free-space check failed: {err}");
+                // A shutdown does not wait for a slow mail server: the check is dropped, and
+                // a mail whose state was not stored yet is sent again after the restart.
+                tokio::select! {
+                    _ = shutdown.cancelled() => return,
+                    checked = monitor::check(&store, &source) => {
+                        if let Err(err) = checked {
+                            log::error!("free-space check failed: {err}");
+                        }
+                    }
                 }
                 tokio::select! {
                     _ = shutdown.cancelled() => return,
