@@ -222,7 +222,17 @@ pub async fn check(
                     answer.message.join(" ")
                 ),
                 Err(err) => {
-                    log::warn!(
+                    // Said once per change, not at every retry while the server is away.
+                    let retrying = states
+                        .get(&change.reading.mount)
+                        .is_some_and(|s| s.low == change.state.low && !s.notified);
+                    let level = if retrying {
+                        log::Level::Debug
+                    } else {
+                        log::Level::Warn
+                    };
+                    log::log!(
+                        level,
                         "free-space mail for {} not sent, retried at the next check: {err}",
                         change.reading.mount
                     );
