@@ -9,12 +9,14 @@ pub mod accounts;
 pub mod ami;
 pub mod certificate;
 pub mod config;
+pub mod crm;
 pub mod demo;
 pub mod firmware;
 pub mod fs_atomic;
 pub mod http;
 pub mod i18n;
 pub mod media;
+pub mod notify;
 pub mod pbx;
 #[cfg(feature = "simulator")]
 pub mod simulator;
@@ -165,6 +167,17 @@ pub async fn start(config: Config) -> anyhow::Result<Daemon> {
         config.paths.recordings_dirs.clone(),
         services_shutdown.clone(),
     );
+    let system_paths = system::SystemPaths {
+        system_disk: config.system.disk_path.clone(),
+        usb_prefixes: config.system.usb_mount_prefixes.clone(),
+        ..system::SystemPaths::default()
+    };
+    // 邮件通知: the free-space monitor runs beside the PBX worker.
+    let (mail, mail_task) = notify::MailService::start(
+        store.clone(),
+        Arc::new(notify::monitor::SystemDisks(system_paths.clone())),
+        services_shutdown.clone(),
+    );
     let app = http::router(
         accounts,
         pbx,
@@ -187,11 +200,8 @@ pub async fn start(config: Config) -> anyhow::Result<Daemon> {
         sessions,
         hostname,
         identity.fingerprint_sha256.clone(),
-        system::SystemPaths {
-            system_disk: config.system.disk_path.clone(),
-            usb_prefixes: config.system.usb_mount_prefixes.clone(),
-            ..system::SystemPaths::default()
-        },
+        system_paths,
+        mail,
         config.http.max_body_bytes.get() as usize,
     );
     Ok(Daemon {
@@ -205,6 +215,7 @@ pub async fn start(config: Config) -> anyhow::Result<Daemon> {
         services_shutdown: services_shutdown.clone(),
         services: vec![
             pbx_task,
+            mail_task,
             tokio::spawn(mark_good_when_healthy(
                 config.firmware.clone(),
                 serving,

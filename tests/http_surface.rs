@@ -354,6 +354,16 @@ async fn openapi_documents_every_route() {
         ("GET", "/api/v1/recordings/{id}/audio"),
         ("DELETE", "/api/v1/recordings/{id}"),
         ("PUT", "/api/v1/recordings/{id}/note"),
+        // CRM
+        ("GET", "/api/v1/custom-fields"),
+        ("POST", "/api/v1/custom-fields"),
+        ("PUT", "/api/v1/custom-fields/{id}"),
+        ("DELETE", "/api/v1/custom-fields/{id}"),
+        ("GET", "/api/v1/data-deletion"),
+        ("DELETE", "/api/v1/data-deletion/{kind}"),
+        ("GET", "/api/v1/mail-settings"),
+        ("PUT", "/api/v1/mail-settings"),
+        ("POST", "/api/v1/mail-settings/test"),
     ];
     for (method, path) in fixed {
         assert!(

@@ -46,6 +46,8 @@ pub struct AppState {
     pub started_at: chrono::DateTime<chrono::Utc>,
     pub started: std::time::Instant,
     pub system_paths: crate::system::SystemPaths,
+    /// Mail settings, test mail and the free-space monitor (邮件通知).
+    pub mail: crate::notify::MailService,
     pub openapi_json: Bytes,
 }
 
@@ -68,6 +70,7 @@ pub fn router(
     hostname: String,
     tls_fingerprint: String,
     system_paths: crate::system::SystemPaths,
+    mail: crate::notify::MailService,
     max_body_bytes: usize,
 ) -> Router {
     let (api_routes, openapi) = api::routes();
@@ -91,6 +94,7 @@ pub fn router(
         started_at: chrono::Utc::now(),
         started: std::time::Instant::now(),
         system_paths,
+        mail,
         openapi_json,
     });
     api_routes

@@ -238,6 +238,60 @@ fn steps() -> Migrations<'static> {
         ) WITHOUT ROWID;
         "#,
         ),
+        // CRM: the custom table's attribute definitions (manual §9.3), the
+        // customers they describe, outbound plans and service records (the data 删除数据
+        // clears, §9.2), and the free-space alert state of the mail notification.
+        M::up(
+            r#"
+        CREATE TABLE custom_fields (
+            id          INTEGER PRIMARY KEY,
+            name        TEXT NOT NULL UNIQUE,
+            kind        TEXT NOT NULL CHECK (kind IN ('input', 'radio', 'checkbox', 'select', 'date', 'time', 'text')),
+            options     TEXT NOT NULL DEFAULT '[]',
+            priority    INTEGER NOT NULL,
+            remark      TEXT NOT NULL DEFAULT '',
+            visible     INTEGER NOT NULL DEFAULT 1,
+            created_at  INTEGER NOT NULL,
+            updated_at  INTEGER NOT NULL
+        );
+        CREATE INDEX custom_fields_priority ON custom_fields(priority, id);
+        CREATE TABLE customers (
+            number             TEXT PRIMARY KEY,
+            name               TEXT NOT NULL DEFAULT '',
+            assigned_agent_id  INTEGER REFERENCES agents(id) ON DELETE SET NULL,
+            attributes         TEXT NOT NULL DEFAULT '{}',
+            created_at         INTEGER,
+            updated_at         INTEGER
+        );
+        CREATE INDEX customers_agent ON customers(assigned_agent_id);
+        CREATE TABLE outbound_plans (
+            id             INTEGER PRIMARY KEY,
+            queue          TEXT NOT NULL,
+            number         TEXT NOT NULL,
+            customer_name  TEXT NOT NULL DEFAULT '',
+            scheduled_at   INTEGER,
+            status         TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'called', 'failed')),
+            created_at     INTEGER NOT NULL
+        );
+        CREATE INDEX outbound_plans_queue ON outbound_plans(queue, status);
+        CREATE TABLE service_records (
+            id               INTEGER PRIMARY KEY,
+            uniqueid         TEXT,
+            customer_number  TEXT NOT NULL,
+            agent_id         INTEGER REFERENCES agents(id) ON DELETE SET NULL,
+            queue            TEXT,
+            content          TEXT NOT NULL DEFAULT '',
+            created_at       INTEGER NOT NULL
+        );
+        CREATE INDEX service_records_customer ON service_records(customer_number, created_at);
+        CREATE TABLE disk_alerts (
+            mount        TEXT PRIMARY KEY,
+            low          INTEGER NOT NULL,
+            notified     INTEGER NOT NULL,
+            changed_at   INTEGER NOT NULL
+        );
+        "#,
+        ),
     ])
 }
 

@@ -30,7 +30,9 @@ use std::path::{Path, PathBuf};
 pub use disk::{disk_usage, mount_root_usage, DiskUsage};
 pub use memory::{parse_meminfo, read_memory, Memory};
 pub use mounts::{containing_mount, disk_mounts, parse_mounts, read_mounts, Mount};
-pub use snapshot::{snapshot, DiskStatus, MemoryStatus, SystemPaths, SystemSnapshot, UsbStorage};
+pub use snapshot::{
+    measure_disks, snapshot, DiskStatus, MemoryStatus, SystemPaths, SystemSnapshot, UsbStorage,
+};
 pub use uptime::{parse_uptime, read_uptime};
 pub use usb::{
     is_under_usb_prefix, is_usb_block_device, usb_storage_mounts, DEFAULT_USB_MOUNT_PREFIXES,

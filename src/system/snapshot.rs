@@ -108,6 +108,27 @@ pub fn snapshot(
 ) -> Result<SystemSnapshot, SystemError> {
     let system_uptime = read_uptime(&paths.proc_root)?;
     let memory = read_memory(&paths.proc_root)?;
+    let (disk, usb) = measure_disks(paths)?;
+
+    Ok(SystemSnapshot {
+        hostname: hostname(),
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        system_uptime_seconds: system_uptime.as_secs(),
+        console_uptime_seconds: daemon_started.elapsed().as_secs(),
+        memory: MemoryStatus {
+            total_bytes: memory.total_bytes,
+            free_bytes: memory.available_bytes,
+        },
+        disk,
+        usb,
+    })
+}
+
+/// The system disk and every mounted USB storage, measured: what [`snapshot()`] shows and
+/// what the free-space mail notification watches. Fails when `/proc/mounts` cannot be read
+/// or the system disk cannot be measured; a USB disk that cannot be measured (pulled out or
+/// unmounted meanwhile, or failing) is left out and logged.
+pub fn measure_disks(paths: &SystemPaths) -> Result<(DiskStatus, Vec<UsbStorage>), SystemError> {
     let mounts = read_mounts(&paths.proc_root)?;
     let system_usage = disk_usage(&paths.system_disk)?;
     let system_mount = containing_mount(&mounts, &paths.system_disk);
@@ -130,23 +151,12 @@ pub fn snapshot(
             }
         })
         .collect();
-
-    Ok(SystemSnapshot {
-        hostname: hostname(),
-        version: env!("CARGO_PKG_VERSION").to_string(),
-        system_uptime_seconds: system_uptime.as_secs(),
-        console_uptime_seconds: daemon_started.elapsed().as_secs(),
-        memory: MemoryStatus {
-            total_bytes: memory.total_bytes,
-            free_bytes: memory.available_bytes,
-        },
-        disk: DiskStatus {
-            mount: display(system_mount.map_or(&paths.system_disk, |m| &m.mount_point)),
-            total_bytes: system_usage.total_bytes,
-            free_bytes: system_usage.free_bytes,
-        },
-        usb,
-    })
+    let disk = DiskStatus {
+        mount: display(system_mount.map_or(&paths.system_disk, |m| &m.mount_point)),
+        total_bytes: system_usage.total_bytes,
+        free_bytes: system_usage.free_bytes,
+    };
+    Ok((disk, usb))
 }
 
 /// A path as text for the UI (non-UTF-8 bytes shown as U+FFFD).

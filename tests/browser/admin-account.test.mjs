@@ -36,12 +36,14 @@ const SECTIONS = [
   { key: 'oplog', path: '/oplog', zh: '操作日志', en: 'Operation log', page: 'oplog-page' },
   { key: 'prompts', path: '/advanced/prompts', zh: '语音管理', en: 'Voice prompts', group: 'advanced' },
   { key: 'settings', path: '/advanced/settings', zh: '其他设置', en: 'Other settings', group: 'advanced' },
-  { key: 'customTable', path: '/advanced/custom-table', zh: '自定义表', en: 'Custom table', group: 'advanced' },
+  { key: 'customTable', path: '/advanced/custom-table', zh: '自定义表', en: 'Custom table', group: 'advanced', page: 'custom-table-page' },
+  { key: 'mail', path: '/advanced/mail', zh: '邮件通知', en: 'Mail notification', group: 'advanced', page: 'mail-page' },
+  { key: 'dataDeletion', path: '/advanced/data-deletion', zh: '删除数据', en: 'Delete data', group: 'advanced', page: 'data-deletion-page' },
   { key: 'manualAdmin', path: '/manual/admin', zh: '管理员手册', en: 'Admin manual', page: 'manual-admin-page' },
   { key: 'manualPbx', path: '/manual/pbx', zh: 'PBX手册', en: 'PBX manual', page: 'manual-pbx-page' },
 ];
-const NAV_ORDER_ZH = ['监控显示', '坐席管理', '队列管理', '录音列表', '客户留言', '操作日志', '高级设置', '语音管理', '其他设置', '自定义表', 'PBX设置', '管理员手册', 'PBX手册'];
-const NAV_ORDER_EN = ['Monitoring', 'Agents', 'Queues', 'Recordings', 'Voicemail', 'Operation log', 'Advanced settings', 'Voice prompts', 'Other settings', 'Custom table', 'PBX settings', 'Admin manual', 'PBX manual'];
+const NAV_ORDER_ZH = ['监控显示', '坐席管理', '队列管理', '录音列表', '客户留言', '操作日志', '高级设置', '语音管理', '其他设置', '自定义表', '邮件通知', '删除数据', 'PBX设置', '管理员手册', 'PBX手册'];
+const NAV_ORDER_EN = ['Monitoring', 'Agents', 'Queues', 'Recordings', 'Voicemail', 'Operation log', 'Advanced settings', 'Voice prompts', 'Other settings', 'Custom table', 'Mail notification', 'Delete data', 'PBX settings', 'Admin manual', 'PBX manual'];
 
 let daemon;
 let session;

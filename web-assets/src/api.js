@@ -179,6 +179,29 @@ export const api = {
   /** Install the uploaded bundle into the inactive slot → 202 bundle info; 404 no_bundle, 409 busy */
   installFirmware: () => request('POST', '/firmware/install'),
 
+  // 自定义表 (manual §9.3). Refusals name `error.field`: name, kind, options, priority, remark.
+  /** → [{ id, name, kind, options: [..], priority, remark, visible }] by priority */
+  customFields: () => request('GET', '/custom-fields'),
+  /** { name, kind, options, priority, remark, visible } → 201 attribute ; 409 name_taken */
+  createCustomField: (field) => request('POST', '/custom-fields', { body: field }),
+  updateCustomField: (id, field) => request('PUT', `/custom-fields/${encodeURIComponent(id)}`, { body: field }),
+  deleteCustomField: (id) => request('DELETE', `/custom-fields/${encodeURIComponent(id)}`),
+
+  // 删除数据 (manual §9.2).
+  /** → { customers, oplog, outbound_plans, service_records } row counts */
+  dataCounts: () => request('GET', '/data-deletion'),
+  /** → { deleted } ; 409 count_changed when `count` is no longer the number of rows */
+  deleteData: (kind, count) =>
+    request('DELETE', `/data-deletion/${encodeURIComponent(kind)}?confirmed_count=${encodeURIComponent(count)}`),
+
+  // 邮件通知 (manual §9.2). The password is write-only (`password_set` tells if there is one).
+  /** → { enabled, host, port, security, username, password_set, sender, recipients, threshold: { unit, value } } */
+  mailSettings: () => request('GET', '/mail-settings'),
+  /** Same shape with `password` (left out: kept) → settings ; 400 names `error.field` */
+  saveMailSettings: (settings) => request('PUT', '/mail-settings', { body: settings }),
+  /** The form as it is → the SMTP server's answer { code, message: [lines] } ; 502 with why not */
+  testMail: (settings) => request('POST', '/mail-settings/test', { body: settings }),
+
   // PBX手册 (manual §12).
   /**
    * Whether the PBX's manual is installed: HEAD (the file itself is not fetched) → true;

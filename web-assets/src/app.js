@@ -33,6 +33,9 @@ import { OplogPage } from './pages/oplog.js';
 import { AgentHomePage } from './pages/agent-home.js';
 import { FirmwarePage } from './pages/firmware.js';
 import { AdminManualPage, PbxManualPage } from './pages/manuals.js';
+import { CustomTablePage } from './pages/custom-table.js';
+import { MailPage } from './pages/mail.js';
+import { DataDeletionPage } from './pages/data-deletion.js';
 
 const HOME = '/dashboard';
 const AGENT_HOME = '/agent';
@@ -51,6 +54,9 @@ function resolvePage(path) {
   if (path === '/agents') return { title: t('nav.agents'), view: html`<${AgentsPage} />` };
   if (path === '/queues') return { title: t('nav.queues'), view: html`<${QueuesPage} />` };
   if (path === '/oplog') return { title: t('nav.oplog'), view: html`<${OplogPage} />` };
+  if (path === '/advanced/custom-table') return { title: t('nav.customTable'), view: html`<${CustomTablePage} />` };
+  if (path === '/advanced/mail') return { title: t('nav.mail'), view: html`<${MailPage} />` };
+  if (path === '/advanced/data-deletion') return { title: t('nav.dataDeletion'), view: html`<${DataDeletionPage} />` };
   const nav = NAV_PAGES.get(path);
   if (nav) {
     const title = t(`nav.${nav.key}`);

@@ -17,6 +17,9 @@ export const NAV = [
       { key: 'prompts', path: '/advanced/prompts' },
       { key: 'settings', path: '/advanced/settings' },
       { key: 'customTable', path: '/advanced/custom-table' },
+      // 其他设置's 邮件通知 and 删除数据 on pages of their own.
+      { key: 'mail', path: '/advanced/mail' },
+      { key: 'dataDeletion', path: '/advanced/data-deletion' },
     ],
   },
   { key: 'pbx', external: true, icon: 'pbx' },

@@ -7,8 +7,10 @@ pub mod about;
 pub mod account;
 pub mod agents;
 pub mod console;
+pub mod crm;
 pub mod dashboard;
 pub mod firmware;
+pub mod mail;
 pub mod me;
 pub mod oplog;
 pub mod queues;
@@ -50,7 +52,8 @@ use super::AppState;
         (name = "agent page", description = "An agent's own page: state, pause, unpause"),
         (name = "firmware", description = "Field upgrades through RAUC"),
         (name = "voicemail", description = "Customer voicemail of the queue mailboxes (manual §7)"),
-        (name = "recordings", description = "Call recordings: search, play, download, delete, notes (manual §6)")
+        (name = "recordings", description = "Call recordings: search, play, download, delete, notes (manual §6)"),
+        (name = "crm", description = "Custom table (manual §9.3), data deletion and mail notification (manual §9.2)")
     )
 )]
 struct ApiDoc;
@@ -91,6 +94,13 @@ pub fn routes() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
         .routes(routes!(recordings::audio))
         .routes(routes!(recordings::delete))
         .routes(routes!(recordings::note))
+        // CRM: 自定义表, 删除数据, 邮件通知.
+        .routes(routes!(crm::list_fields, crm::create_field))
+        .routes(routes!(crm::update_field, crm::delete_field))
+        .routes(routes!(crm::data_counts))
+        .routes(routes!(crm::delete_data))
+        .routes(routes!(mail::get_settings, mail::put_settings))
+        .routes(routes!(mail::send_test))
         .split_for_parts()
 }
 

@@ -170,7 +170,7 @@ export async function openContext(browser) {
  * `FAILED-<prefix>-stepNN.png`), so that journeys running at the same time (node --test runs
  * files in parallel) never delete each other's files.
  */
-const PREFIXED_JOURNEYS = ['dashboard', 'console', 'agents', 'manuals', 'firmware'];
+const PREFIXED_JOURNEYS = ['dashboard', 'console', 'agents', 'manuals', 'firmware', 'custom-table'];
 const ownedBy = (f, prefix) => f.startsWith(`${prefix}-`) || f.startsWith(`FAILED-${prefix}-`);
 
 /**
