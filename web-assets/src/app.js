@@ -33,6 +33,8 @@ import { OplogPage } from './pages/oplog.js';
 import { AgentHomePage } from './pages/agent-home.js';
 import { FirmwarePage } from './pages/firmware.js';
 import { AdminManualPage, PbxManualPage } from './pages/manuals.js';
+import { RecordingsPage } from './pages/recordings.js';
+import { VoicemailPage } from './pages/voicemail.js';
 
 const HOME = '/dashboard';
 const AGENT_HOME = '/agent';
@@ -51,6 +53,8 @@ function resolvePage(path) {
   if (path === '/agents') return { title: t('nav.agents'), view: html`<${AgentsPage} />` };
   if (path === '/queues') return { title: t('nav.queues'), view: html`<${QueuesPage} />` };
   if (path === '/oplog') return { title: t('nav.oplog'), view: html`<${OplogPage} />` };
+  if (path === '/recordings') return { title: t('nav.recordings'), view: html`<${RecordingsPage} />` };
+  if (path === '/voicemail') return { title: t('nav.voicemail'), view: html`<${VoicemailPage} />` };
   const nav = NAV_PAGES.get(path);
   if (nav) {
     const title = t(`nav.${nav.key}`);
