@@ -55,6 +55,11 @@ function agentOption(a) {
   return `${a.name ? t('rec.agentLabel', { name: a.name, job: a.job_number }) : a.job_number}${removedMark(a.removed)}`;
 }
 
+/** 时长 as a clock ('1:05'); '–' while the index does not know it yet. */
+function duration(item) {
+  return typeof item.duration_seconds === 'number' ? formatClock(item.duration_seconds) : '–';
+}
+
 /** '13800138000 张三' for dialogs and labels. */
 function customerOf(item) {
   return [item.customer_number, item.customer_name].filter(Boolean).join(' ') || t('rec.unknownCustomer');
@@ -314,7 +319,7 @@ function RecordingRow({ item, checked, onCheck, perms, mode, onPlay, onDelete, o
         : html`<span class="muted">–</span>`}
     </td>
     <td data-testid="rec-cell-type" data-type=${item.call_type}>${callTypeLabel(item.call_type)}</td>
-    <td class="mono num" data-testid="rec-cell-duration">${formatClock(item.duration_seconds)}</td>
+    <td class="mono num" data-testid="rec-cell-duration">${duration(item)}</td>
     <td class="num" data-testid="rec-cell-size">${formatBytes(item.size_bytes)}</td>
     <${NoteCell} item=${item} prominent=${mode === 'agent'} />
     <td class="actions-col">
@@ -485,7 +490,7 @@ export function RecordingsView({ mode = 'admin' }) {
         [t('rec.col.queue'), item.queue_name || item.queue],
         [t('rec.col.agent'), item.agent_name ? t('rec.agentLabel', { name: item.agent_name, job: item.agent_job_number }) : item.agent_job_number],
         [t('rec.col.type'), callTypeLabel(item.call_type)],
-        [t('rec.col.duration'), formatClock(item.duration_seconds)],
+        [t('rec.col.duration'), duration(item)],
         ...(item.note ? [[t('rec.col.note'), item.note]] : []),
       ],
       src: recordingAudioUrl(item.id),
