@@ -12,6 +12,7 @@ pub mod calls;
 mod migrations;
 pub mod oplog;
 pub mod queues;
+pub mod recordings;
 pub mod settings;
 
 use std::path::Path;
