@@ -160,6 +160,11 @@ pub async fn start(config: Config) -> anyhow::Result<Daemon> {
     if let Err(err) = directory.write_queues_include().await {
         log::error!("cannot write the queues include: {err}");
     }
+    let recordings = media::recordings::RecordingIndex::start(
+        store.clone(),
+        config.paths.recordings_dirs.clone(),
+        services_shutdown.clone(),
+    );
     let app = http::router(
         accounts,
         pbx,
@@ -178,6 +183,7 @@ pub async fn start(config: Config) -> anyhow::Result<Daemon> {
             ))
             .await,
         ),
+        recordings,
         sessions,
         hostname,
         identity.fingerprint_sha256.clone(),

@@ -349,6 +349,11 @@ async fn openapi_documents_every_route() {
         ("GET", "/api/v1/voicemail"),
         ("GET", "/api/v1/voicemail/{id}/audio"),
         ("DELETE", "/api/v1/voicemail/{id}"),
+        ("GET", "/api/v1/recordings"),
+        ("GET", "/api/v1/recordings/zip"),
+        ("GET", "/api/v1/recordings/{id}/audio"),
+        ("DELETE", "/api/v1/recordings/{id}"),
+        ("PUT", "/api/v1/recordings/{id}/note"),
     ];
     for (method, path) in fixed {
         assert!(

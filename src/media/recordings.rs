@@ -161,7 +161,9 @@ pub fn reconcile(
         walk(root, 0, &mut |dir, mtime_ns| {
             seen_dirs.push((dir.to_path_buf(), mtime_ns));
         });
-        let tx = conn.transaction()?;
+        // Immediate: take the write lock before reading, so a write by another connection in
+        // between cannot void the transaction (SQLITE_BUSY_SNAPSHOT in WAL mode).
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         for (dir, mtime_ns) in &seen_dirs {
             let dir_text = dir.to_string_lossy().to_string();
             if index::dir_mtime(&tx, &dir_text)? == Some(*mtime_ns) {
@@ -714,6 +716,87 @@ pub fn unique_names(names: Vec<String>) -> Vec<String> {
             }
         })
         .collect()
+}
+
+/// A full reconcile runs this often; a USB disk coming or going is noticed within
+/// [`PRESENCE_CHECK`].
+pub const RECONCILE_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
+pub const PRESENCE_CHECK: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The recordings index as a running service: the store, the configured folders, and the
+/// task that keeps the index in line with them.
+pub struct RecordingIndex {
+    store: crate::store::Store,
+    roots: Vec<PathBuf>,
+    wake: tokio::sync::Notify,
+}
+
+impl RecordingIndex {
+    /// Reconciles once now (so a start finds what was written while we were down), then in the
+    /// background until `shutdown`.
+    pub fn start(
+        store: crate::store::Store,
+        roots: Vec<PathBuf>,
+        shutdown: tokio_util::sync::CancellationToken,
+    ) -> std::sync::Arc<RecordingIndex> {
+        let index = std::sync::Arc::new(RecordingIndex {
+            store,
+            roots,
+            wake: tokio::sync::Notify::new(),
+        });
+        let task = std::sync::Arc::clone(&index);
+        tokio::spawn(async move { task.run(shutdown).await });
+        index
+    }
+
+    pub fn store(&self) -> &crate::store::Store {
+        &self.store
+    }
+
+    pub fn roots(&self) -> &[PathBuf] {
+        &self.roots
+    }
+
+    /// Asks for a reconcile soon (a file found missing, a folder changed).
+    pub fn trigger(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Reconciles now and says what changed.
+    pub async fn reconcile_now(&self) -> Result<ReconcileReport, crate::store::StoreError> {
+        let roots = self.roots.clone();
+        self.store.call(move |conn| reconcile(conn, &roots)).await
+    }
+
+    async fn run(&self, shutdown: tokio_util::sync::CancellationToken) {
+        let present = |roots: &[PathBuf]| roots.iter().map(|r| r.is_dir()).collect::<Vec<_>>();
+        let mut last_presence: Option<Vec<bool>> = None;
+        let mut last_full = tokio::time::Instant::now();
+        let mut check = tokio::time::interval(PRESENCE_CHECK);
+        loop {
+            let now_present = present(&self.roots);
+            let due = last_presence.as_ref() != Some(&now_present)
+                || last_full.elapsed() >= RECONCILE_EVERY;
+            if due {
+                match self.reconcile_now().await {
+                    Ok(report) => {
+                        if report != ReconcileReport::default() {
+                            log::info!("recordings reconciled with the disk: {report:?}");
+                        }
+                        last_presence = Some(now_present);
+                    }
+                    // Tried again at the next check.
+                    Err(err) => log::error!("cannot reconcile the recordings: {err}"),
+                }
+                last_full = tokio::time::Instant::now();
+            }
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = check.tick() => {}
+                _ = self.wake.notified() => { last_presence = None; }
+            }
+        }
+    }
 }
 
 #[cfg(test)]

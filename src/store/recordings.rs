@@ -291,6 +291,27 @@ pub enum Scope {
     Agent { me: String },
 }
 
+impl Scope {
+    /// Whether a viewer with this scope may see `row`: the same rule as the search's WHERE
+    /// clause, for requests that name one recording.
+    pub fn allows(&self, row: &RecordingRow) -> bool {
+        match self {
+            Scope::All => true,
+            Scope::Agent { me } => row.agent_job.as_ref() == Some(me),
+            Scope::Leader {
+                me,
+                led_queues,
+                team,
+            } => match (&row.queue, &row.agent_job) {
+                (Some(queue), _) if led_queues.contains(queue) => true,
+                (_, Some(agent)) if agent == me => true,
+                (None, Some(agent)) => team.contains(agent),
+                _ => false,
+            },
+        }
+    }
+}
+
 /// The FTS5 trigram index finds substrings of three characters or more; shorter ones scan.
 const TRIGRAM: usize = 3;
 
@@ -729,6 +750,21 @@ mod tests {
             files(&conn, &Filter::default(), &agent),
             ["dout-8003.wav", "q222-8003.wav"]
         );
+        // `allows` says the same as the search, row by row.
+        let everything = search(&conn, &Filter::default(), &Scope::All, 0, 100)
+            .unwrap()
+            .0;
+        for scope in [&scope, &agent] {
+            let visible = files(&conn, &Filter::default(), scope);
+            for row in &everything {
+                assert_eq!(
+                    scope.allows(row),
+                    visible.contains(&row.file),
+                    "{scope:?} {}",
+                    row.file
+                );
+            }
+        }
     }
 
     #[test]

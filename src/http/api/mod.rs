@@ -12,6 +12,7 @@ pub mod firmware;
 pub mod me;
 pub mod oplog;
 pub mod queues;
+pub mod recordings;
 pub mod session;
 pub mod voicemail;
 
@@ -48,7 +49,8 @@ use super::AppState;
         (name = "oplog", description = "Operation log (manual §8) and audit trail"),
         (name = "agent page", description = "An agent's own page: state, pause, unpause"),
         (name = "firmware", description = "Field upgrades through RAUC"),
-        (name = "voicemail", description = "Customer voicemail of the queue mailboxes (manual §7)")
+        (name = "voicemail", description = "Customer voicemail of the queue mailboxes (manual §7)"),
+        (name = "recordings", description = "Call recordings: search, play, download, delete, notes (manual §6)")
     )
 )]
 struct ApiDoc;
@@ -84,6 +86,11 @@ pub fn routes() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
         .routes(routes!(voicemail::list))
         .routes(routes!(voicemail::audio))
         .routes(routes!(voicemail::delete))
+        .routes(routes!(recordings::list))
+        .routes(routes!(recordings::zip))
+        .routes(routes!(recordings::audio))
+        .routes(routes!(recordings::delete))
+        .routes(routes!(recordings::note))
         .split_for_parts()
 }
 
