@@ -102,6 +102,9 @@ test('录音列表 journey (manual §6)', { timeout: 300_000 }, async (t) => {
         name: (await r.getByTestId('rec-cell-name').innerText()).trim(),
         agent: await r.getAttribute('data-agent'),
         available: (await r.getAttribute('data-available')) === 'true',
+        // A call still being recorded (the demo records its simulated calls) has no
+        // duration yet; playing, zipping and annotating use finished ones.
+        finished: (await r.getByTestId('rec-cell-duration').innerText()).trim() !== '–',
       });
     }
     return out;
@@ -193,7 +196,7 @@ test('录音列表 journey (manual §6)', { timeout: 300_000 }, async (t) => {
   });
 
   await step('播放 opens the player; the recording loads from the server', async () => {
-    const target = (await shown()).find((r) => r.available);
+    const target = (await shown()).find((r) => r.available && r.finished);
     const audioAnswer = page.waitForResponse((r) => new URL(r.url()).pathname === `/api/v1/recordings/${target.id}/audio`);
     await rowById(target.id).getByTestId('rec-play').click();
     await byId('rec-player').waitFor({ state: 'visible' });
@@ -218,7 +221,7 @@ test('录音列表 journey (manual §6)', { timeout: 300_000 }, async (t) => {
     await page.locator('#rec-customer').fill('');
     await page.locator('#rec-customer-match').selectOption('fuzzy');
     await search();
-    const available = (await shown()).filter((r) => r.available).slice(0, 2);
+    const available = (await shown()).filter((r) => r.available && r.finished).slice(0, 2);
     assert.equal(available.length, 2);
     for (const r of available) await rowById(r.id).getByTestId('rec-check').check();
     await expectAttr(byId('rec-selected'), 'data-count', '2');
@@ -270,7 +273,8 @@ test('录音列表 journey (manual §6)', { timeout: 300_000 }, async (t) => {
     const list = await shown();
     assert.ok(list.length > 0, 'agent 8002 has recordings');
     for (const r of list) assert.equal(r.agent, AGENT_JOB);
-    annotated = list[0];
+    annotated = list.find((r) => r.available && r.finished);
+    assert.ok(annotated, 'agent 8002 has a finished recording');
     await rowById(annotated.id).getByTestId('rec-annotate').click();
     await byId('rec-note-dialog').waitFor({ state: 'visible' });
     await expectText(page.locator('#rec-note-title'), '批注录音');
@@ -330,7 +334,7 @@ test('录音列表 journey (manual §6)', { timeout: 300_000 }, async (t) => {
   await step('删除 asks first, then removes the recording from the list', async () => {
     await page.locator('#rec-agent').selectOption('');
     const before = await search();
-    const target = (await shown()).find((r) => r.id !== annotated.id);
+    const target = (await shown()).find((r) => r.id !== annotated.id && r.finished);
     await rowById(target.id).getByTestId('rec-delete').click();
     await byId('rec-delete-confirm').waitFor({ state: 'visible' });
     await byId('rec-delete-confirm-cancel').click();

@@ -45,6 +45,17 @@ export function callTypeLabel(type) {
   return CALL_TYPES.includes(type) ? t(`rec.type.${type}`) : type || '–';
 }
 
+/**
+ * The server's filter choices as { queue | job_number, name, removed }: the number is named
+ * `key` in the answer (ChoiceItem), or by the field itself.
+ */
+function choices(list, field) {
+  if (!Array.isArray(list)) return [];
+  return list
+    .map((c) => ({ ...c, [field]: String(c[field] ?? c.key ?? '') }))
+    .filter((c) => c[field] !== '');
+}
+
 const removedMark = (removed) => (removed ? t('rec.removed') : '');
 
 function queueOption(q) {
@@ -327,43 +338,47 @@ function RecordingRow({ item, checked, onCheck, perms, mode, onPlay, onDelete, o
         ${available
           ? html`<button
                 type="button"
-                class="btn btn-default btn-sm"
+                class="icon-btn"
                 onClick=${() => onPlay(item)}
+                title=${t('media.play')}
                 aria-label=${t('rec.playOf', { customer })}
                 data-testid="rec-play"
               >
-                <${Icon} name="play" size=${13} /><span>${t('media.play')}</span>
+                <${Icon} name="play" size=${16} />
               </button>
               ${perms.can_download &&
               html`<a
-                class="btn btn-default btn-sm"
+                class="icon-btn"
                 href=${recordingAudioUrl(item.id, { download: true })}
                 download
+                title=${t('media.download')}
                 aria-label=${t('rec.downloadOf', { customer })}
                 data-testid="rec-download"
               >
-                <${Icon} name="download" size=${13} /><span>${t('media.download')}</span>
+                <${Icon} name="download" size=${16} />
               </a>`}`
           : html`<span class="tag tag-unavailable" data-testid="rec-unavailable">${t('rec.unavailable')}</span>`}
         ${perms.can_annotate &&
         html`<button
           type="button"
-          class="btn btn-default btn-sm"
+          class="icon-btn"
           onClick=${() => onAnnotate(item)}
+          title=${t('rec.annotate')}
           aria-label=${t('rec.annotateOf', { customer })}
           data-testid="rec-annotate"
         >
-          <${Icon} name="edit" size=${13} /><span>${t('rec.annotate')}</span>
+          <${Icon} name="edit" size=${16} />
         </button>`}
         ${perms.can_delete &&
         html`<button
           type="button"
-          class="btn btn-danger-ghost btn-sm"
+          class="icon-btn icon-btn-danger"
           onClick=${() => onDelete(item)}
+          title=${t('common.delete')}
           aria-label=${t('rec.deleteOf', { customer })}
           data-testid="rec-delete"
         >
-          <${Icon} name="trash" size=${13} /><span>${t('common.delete')}</span>
+          <${Icon} name="trash" size=${16} />
         </button>`}
       </div>
     </td>
@@ -409,8 +424,8 @@ export function RecordingsView({ mode = 'admin' }) {
         total: Number(r && r.total) || 0,
         page: Number(r && r.page) || p,
         perPage: Number(r && r.per_page) || n,
-        queues: Array.isArray(r && r.queues) ? r.queues : [],
-        agents: Array.isArray(r && r.agents) ? r.agents : [],
+        queues: choices(r && r.queues, 'queue'),
+        agents: choices(r && r.agents, 'job_number'),
         can_delete: Boolean(r && r.can_delete),
         can_annotate: Boolean(r && r.can_annotate),
         can_download: Boolean(r && r.can_download),
