@@ -15,7 +15,8 @@
 // <audio> loads: duration 4 s, the server answered with audio) and sees the player's
 // explanation for a placeholder that no browser can decode; downloads a message (the bytes
 // equal the spool file); deletes one (asked first; cancel sends nothing) and sees it gone,
-// the folder renumbered. Then the page in English. Screenshots: target/browser-artifacts/
+// the folder renumbered; is told, in the UI's language, when a message was deleted
+// elsewhere meanwhile. Then the page in English. Screenshots: target/browser-artifacts/
 // voicemail-*.png.
 //
 // Run from the repository root:  node --test tests/browser/voicemail.test.mjs
@@ -382,13 +383,35 @@ test('客户留言 journey on the real spool (manual §7)', { timeout: 300_000 }
     await screenshot(page, 'voicemail-deleted.png');
   });
 
+  await step('a message deleted elsewhere meanwhile: the server’s refusal in the dialog, then 刷新', async () => {
+    const rows = await shown();
+    const target = rows.find((r) => r.name === 'Alice');
+    const row = page.locator(`[data-testid="voicemail-row"][data-id="${target.id}"]`);
+    const gone = await page.evaluate(async (id) => (await fetch(`/api/v1/voicemail/${id}`, { method: 'DELETE' })).status, target.id);
+    assert.equal(gone, 204, 'deleted behind the page’s back');
+    await row.getByTestId('voicemail-delete').click();
+    const answer = page.waitForResponse((r) => r.request().method() === 'DELETE' && new URL(r.url()).pathname === `/api/v1/voicemail/${target.id}`);
+    await byId('voicemail-delete-confirm-ok').click();
+    const res = await answer;
+    assert.equal(res.status(), 404);
+    const body = await res.json();
+    assert.equal(body.error.code, 'voicemail_not_found');
+    await expectText(byId('voicemail-delete-confirm-error'), body.error.message);
+    assert.match(body.error.message, CJK, 'in the UI’s language');
+    await byId('voicemail-delete-confirm').waitFor({ state: 'visible' });
+    await byId('voicemail-delete-confirm-cancel').click();
+    await byId('voicemail-refresh').click();
+    await row.waitFor({ state: 'detached' });
+    await waitTotal(expected.length - 2);
+  });
+
   await step('English: the same page in the UI’s language', async () => {
     await byId('lang-en').click();
     await expectText(byId('page-title'), 'Voicemail');
     const heads = (await table.locator('thead th').allInnerTexts()).map((s) => s.replace(/[▲▼\s]+/g, ' ').trim());
     assert.deepEqual(heads, ['Customer number', 'Customer name', 'Queue', 'Date', 'Duration', 'Actions']);
     await expectText(rowsLoc.first().getByTestId('voicemail-play'), 'Play');
-    await expectText(byId('voicemail-pager-total'), /of 11/);
+    await expectText(byId('voicemail-pager-total'), /of 10/);
     await screenshot(page, 'voicemail-en.png');
     await byId('lang-zh').click();
     await expectText(byId('page-title'), '客户留言');
