@@ -162,11 +162,20 @@ test('录音列表 journey (manual §6)', { timeout: 300_000 }, async (t) => {
       (await page.locator('#rec-call-type option').allInnerTexts()).map((s) => s.trim()),
       ['全部', '呼入', '自动外呼', '手动外呼'],
     );
-    // The filter choices are the server's: the demo's queues and agents.
+    // The filter choices are the server's (the queues and agents that have recordings):
+    // the demo's queues 222/333/444 and agents among 8001–8008, 8002 included.
+    const api = await call(page, 'GET', '/api/v1/recordings?per_page=10');
+    assert.equal(api.status, 200);
     const queues = await page.locator('#rec-queue option').evaluateAll((os) => os.map((o) => o.value).filter(Boolean));
-    for (const q of ['222', '333', '444']) assert.ok(queues.includes(q), `queue ${q} offered`);
+    assert.deepEqual([...queues].sort(), api.body.queues.map((q) => q.key).sort());
+    for (const q of queues) assert.ok(['222', '333', '444'].includes(q), `queue ${q} is one of the demo's`);
+    assert.ok(queues.length > 0);
     const agents = await page.locator('#rec-agent option').evaluateAll((os) => os.map((o) => o.value).filter(Boolean));
-    for (let n = 8001; n <= 8008; n++) assert.ok(agents.includes(String(n)), `agent ${n} offered`);
+    assert.deepEqual([...agents].sort(), api.body.agents.map((a) => a.key).sort());
+    for (const a of agents) assert.match(a, /^800[1-8]$/);
+    assert.ok(agents.includes(AGENT_JOB), `agent ${AGENT_JOB} has recordings to annotate`);
+    const queueLabel = await page.locator('#rec-queue option[value="222"]').count() ? await page.locator('#rec-queue option[value="222"]').innerText() : '';
+    if (queueLabel) assert.equal(queueLabel.trim(), '222 售后');
     // Newest first, 25 a page by default.
     assert.equal(await page.locator('#rec-per-page').inputValue(), '25');
     const dates = await page.locator('[data-testid="rec-cell-date"]').evaluateAll((cs) => cs.map((c) => c.getAttribute('title')));
@@ -390,6 +399,31 @@ test('录音列表 journey (manual §6)', { timeout: 300_000 }, async (t) => {
     assert.equal(left.status, 200);
     assert.ok(!left.body.items.some((x) => String(x.id) === target.id), 'the recording is gone from the index');
     assert.ok(before.total > 0);
+  });
+
+  await step('a date range that ends before it starts: the server’s refusal, in Chinese', async () => {
+    await page.locator('#rec-from').fill('2026-11-20');
+    await page.locator('#rec-to').fill('2026-11-10');
+    const answer = page.waitForResponse((r) => new URL(r.url()).pathname === '/api/v1/recordings' && r.request().method() === 'GET');
+    await byId('rec-submit').click();
+    const res = await answer;
+    assert.equal(res.status(), 400);
+    const body = await res.json();
+    assert.equal(body.error.code, 'invalid_query');
+    await expectText(byId('rec-error'), body.error.message);
+    assert.match(body.error.message, /[\u3400-\u9fff]/);
+    assert.match(listCalls().at(-1).query, /from=2026-11-20&to=2026-11-10/);
+    // The form keeps what was typed; a valid range clears the message.
+    assert.equal(await page.locator('#rec-from').inputValue(), '2026-11-20');
+    await page.locator('#rec-to').fill('2026-11-30');
+    await search();
+    assert.equal(await byId('rec-error').count(), 0);
+    for (const d of await page.locator('[data-testid="rec-cell-date"]').allInnerTexts()) {
+      assert.ok(d >= '2026-11-20' && d < '2026-12-01', `${d} is within the range`);
+    }
+    await page.locator('#rec-from').fill('');
+    await page.locator('#rec-to').fill('');
+    await search();
   });
 
   await step('English', async () => {

@@ -162,7 +162,6 @@ function SearchForm({ values, onChange, onSubmit, queues, agents, showAgent, bus
           type="date"
           aria-label=${t('rec.f.from')}
           value=${values.from}
-          max=${values.to || undefined}
           onInput=${set('from')}
         />
         <span class="rec-dash" aria-hidden="true">–</span>
@@ -173,7 +172,6 @@ function SearchForm({ values, onChange, onSubmit, queues, agents, showAgent, bus
           type="date"
           aria-label=${t('rec.f.to')}
           value=${values.to}
-          min=${values.from || undefined}
           onInput=${set('to')}
         />
       </div>
