@@ -228,6 +228,7 @@ async fn search_filters_newest_first_with_paging() {
         ("to=yesterday", "to"),
         ("from=2026-11-05&to=2026-11-01", "to"),
         ("call_type=fax", "call_type"),
+        ("customer=13", "customer"),
     ] {
         let answer = api.get(&format!("/api/v1/recordings?{query}")).await;
         assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{query}");

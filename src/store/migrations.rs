@@ -185,6 +185,16 @@ fn steps() -> Migrations<'static> {
             VALUES (new.id, new.customer_number, new.customer_name);
         END;
 
+        -- Fuzzy 客户 search for one or two characters (a Chinese name is often two: 王芳),
+        -- which trigrams cannot find: each name's characters and character pairs as tokens
+        -- (`name_grams` in store::recordings), in a contentless table keyed by recording id.
+        CREATE VIRTUAL TABLE recordings_names USING fts5(
+            grams, content = '', contentless_delete = 1, tokenize = 'unicode61'
+        );
+        CREATE TRIGGER recordings_names_delete AFTER DELETE ON recordings BEGIN
+            DELETE FROM recordings_names WHERE rowid = old.id;
+        END;
+
         -- Which agents have recordings in which queue ('' = direct, no queue), kept by
         -- triggers: the filter lists and the leaders' 【删除】 entries come from this small
         -- table instead of a scan of a million rows, and so does the dashboard's count.

@@ -176,6 +176,16 @@ fn non_empty(value: Option<String>) -> Option<String> {
 fn filter_of(query: &SearchQuery) -> Result<Filter, ApiError> {
     let customer = non_empty(query.customer.clone())
         .map(|text| (text, query.customer_match.unwrap_or(Match::Fuzzy)));
+    if let Some((text, Match::Fuzzy)) = &customer {
+        // One or two digits are in nearly every number: a search for them finds everything.
+        if text.chars().count() < 3 && text.chars().all(|c| c.is_ascii_digit()) {
+            return Err(invalid(
+                "customer",
+                "模糊查询号码请至少输入 3 位。",
+                "Type at least 3 digits to search numbers by part.",
+            ));
+        }
+    }
     let from = match non_empty(query.from.clone()) {
         Some(day) => Some(local_day_start(&day, "from")?),
         None => None,
