@@ -173,6 +173,29 @@ export const api = {
   pause: (reason) => request('POST', '/me/pause', { body: { reason } }),
   unpause: () => request('POST', '/me/unpause'),
 
+  // 客户留言 (manual §7): the queue mailboxes' messages (admin).
+  /**
+   * { search, sort: number|name|queue|date|duration, dir: asc|desc, page, perPage } →
+   * { total, unfiltered, page, per_page, rows: [{ id, number, name, queue, date, duration,
+   *   urgent, folder, size, content_type, browser_playable, … }] }
+   */
+  voicemail: ({ search = '', sort = 'date', dir = 'desc', page = 1, perPage = 10 } = {}) =>
+    request(
+      'GET',
+      `/voicemail?${new URLSearchParams({ search, sort, dir, page: String(page), per_page: String(perPage) })}`,
+    ),
+  /** → 204 ; 404 voicemail_not_found, 503 voicemail_busy */
+  deleteVoicemail: (id) => request('DELETE', `/voicemail/${encodeURIComponent(id)}`),
+
+  // 录音列表 (manual §6): any session; the server scopes the rows (admin all, leaders by
+  // the manual's rules, agents their own). → { items, total, page, per_page, queues,
+  // agents, can_delete, can_annotate, can_download }
+  recordings: (filters = {}) => request('GET', `/recordings?${recordingsQuery(filters)}`),
+  /** → { file_was_missing } */
+  deleteRecording: (id) => request('DELETE', `/recordings/${encodeURIComponent(id)}`),
+  /** '' clears the note; ≤ 500 characters. → the updated item */
+  annotateRecording: (id, note) => request('PUT', `/recordings/${encodeURIComponent(id)}/note`, { body: { note } }),
+
   // 固件升级 (admin menu, system section): RAUC over the daemon.
   /** → { available, unavailable_reason, compatible, boot_slot, slots[], progress, uploaded } */
   firmware: () => request('GET', '/firmware'),
@@ -293,6 +316,93 @@ export async function fetchAdminManual(lang) {
   }
   if (!res.ok) throw new ApiError(res.status, `http_${res.status}`, t('error.http', { status: res.status }));
   return res.text();
+}
+
+/** The audio of a voicemail message: played inline (ranges) or, with `download`, as a file. */
+export function voicemailAudioUrl(id, { download = false } = {}) {
+  return `${BASE}/voicemail/${encodeURIComponent(id)}/audio${download ? '?download=1' : ''}`;
+}
+
+/** The audio of a recording: played inline (ranges) or, with `download`, as a file. */
+export function recordingAudioUrl(id, { download = false } = {}) {
+  return `${BASE}/recordings/${encodeURIComponent(id)}/audio${download ? '?download=1' : ''}`;
+}
+
+/** The most recordings one ZIP may hold (manual §6: 一次下载限制 20 条); the server refuses more too. */
+export const ZIP_LIMIT = 20;
+
+/**
+ * The checked recordings as one ZIP → { blob, fileName }. Fetched (not a bare link) so that a
+ * refusal (400 too_many_recordings, 404 recording_file_missing…) reaches the page as the
+ * server's localized message instead of a failed browser download; at most ZIP_LIMIT
+ * recordings, so the bytes held in the page stay bounded.
+ */
+export async function fetchRecordingsZip(ids) {
+  const path = `/recordings/zip?${new URLSearchParams({ ids: ids.join(',') })}`;
+  let res;
+  try {
+    res = await fetch(BASE + path, {
+      headers: { Accept: 'application/zip, application/json', 'Accept-Language': langTag() },
+      credentials: 'same-origin',
+      cache: 'no-store',
+      redirect: 'error',
+    });
+  } catch {
+    throw new ApiError(0, 'network', t('error.network'));
+  }
+  if (!res.ok) {
+    let data = null;
+    try {
+      data = await res.json();
+    } catch {
+      data = null;
+    }
+    const e = data && typeof data === 'object' ? data.error : null;
+    const err = new ApiError(
+      res.status,
+      (e && e.code) || `http_${res.status}`,
+      (e && e.message) || t('error.http', { status: res.status }),
+    );
+    if (res.status === 401) handlers.unauthorized(err);
+    else if (res.status === 403 && err.code === 'password_change_required') handlers.passwordChangeRequired(err);
+    throw err;
+  }
+  let blob;
+  try {
+    blob = await res.blob();
+  } catch {
+    throw new ApiError(0, 'network', t('error.network'));
+  }
+  return { blob, fileName: attachmentName(res.headers.get('Content-Disposition')) || 'recordings.zip' };
+}
+
+/** The file name of a Content-Disposition header (RFC 6266 `filename*` first), or ''. */
+export function attachmentName(header) {
+  if (!header) return '';
+  const star = /filename\*\s*=\s*(?:UTF-8|utf-8)''([^;]+)/.exec(header);
+  if (star) {
+    try {
+      return decodeURIComponent(star[1].trim());
+    } catch {
+      // fall through to the plain name
+    }
+  }
+  const plain = /filename\s*=\s*"([^"]*)"|filename\s*=\s*([^;]+)/.exec(header);
+  return plain ? (plain[1] ?? plain[2] ?? '').trim() : '';
+}
+
+const RECORDING_FILTERS = ['customer', 'customer_match', 'number', 'queue', 'agent', 'from', 'to', 'call_type'];
+
+/** The recordings query: empty filters are left out; page and per_page always sent. */
+function recordingsQuery(filters) {
+  const q = new URLSearchParams();
+  for (const key of RECORDING_FILTERS) {
+    const v = filters[key];
+    if (v !== undefined && v !== null && String(v).trim() !== '') q.set(key, String(v).trim());
+  }
+  q.set('page', String(filters.page || 1));
+  q.set('per_page', String(filters.perPage || 25));
+  return q.toString();
 }
 
 function pageQuery({ q = '', page = 1, perPage = 25 } = {}) {

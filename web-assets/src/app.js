@@ -36,6 +36,8 @@ import { AdminManualPage, PbxManualPage } from './pages/manuals.js';
 import { CustomTablePage } from './pages/custom-table.js';
 import { MailPage } from './pages/mail.js';
 import { DataDeletionPage } from './pages/data-deletion.js';
+import { RecordingsPage } from './pages/recordings.js';
+import { VoicemailPage } from './pages/voicemail.js';
 
 const HOME = '/dashboard';
 const AGENT_HOME = '/agent';
@@ -57,6 +59,8 @@ function resolvePage(path) {
   if (path === '/advanced/custom-table') return { title: t('nav.customTable'), view: html`<${CustomTablePage} />` };
   if (path === '/advanced/mail') return { title: t('nav.mail'), view: html`<${MailPage} />` };
   if (path === '/advanced/data-deletion') return { title: t('nav.dataDeletion'), view: html`<${DataDeletionPage} />` };
+  if (path === '/recordings') return { title: t('nav.recordings'), view: html`<${RecordingsPage} />` };
+  if (path === '/voicemail') return { title: t('nav.voicemail'), view: html`<${VoicemailPage} />` };
   const nav = NAV_PAGES.get(path);
   if (nav) {
     const title = t(`nav.${nav.key}`);

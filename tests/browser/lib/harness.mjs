@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,11 +39,43 @@ function daemonBinary() {
 /**
  * Starts `coocenterd demo --listen 127.0.0.1:0 --data-dir <fresh temp dir>` and waits for
  * the URL it prints. Its output goes to target/browser-artifacts/<name>-coocenterd.log.
+ * `prepare(dataDir)`, when given, runs (and is awaited) before the daemon starts: a journey
+ * puts files where the demo's config looks (src/demo.rs `config`: `voicemail/`, `monitor/`,
+ * `sounds/`, …) so that they are found at start.
  * → { url, dataDir, stop, output }
  */
-export async function startDaemon(name) {
+export async function startDaemon(name, { prepare } = {}) {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'coocenterd-browser-'));
+  if (prepare) {
+    try {
+      await prepare(dataDir);
+    } catch (err) {
+      await rm(dataDir, { recursive: true, force: true });
+      throw err;
+    }
+  }
   return spawnDaemon(name, ['demo', '--listen', '127.0.0.1:0', '--data-dir', dataDir], dataDir);
+}
+
+/** The repository's sibling `shared/` folder (specs and real traces), as the Rust tests find it. */
+export const SHARED = path.resolve(REPO_ROOT, '..', 'shared');
+
+/**
+ * Copies the folder `from` into `to` (created), files and folders made writable by their
+ * owner: the traces in shared/ are read-only, and the daemon must be able to delete and
+ * renumber the copies as Asterisk would.
+ */
+export async function copyTree(from, to) {
+  await cp(from, to, { recursive: true, force: true, errorOnExist: false });
+  const walk = async (dir) => {
+    await chmod(dir, 0o755);
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      const p = path.join(dir, entry.name);
+      if (entry.isDirectory()) await walk(p);
+      else await chmod(p, 0o644);
+    }
+  };
+  await walk(to);
 }
 
 /**
@@ -170,7 +202,7 @@ export async function openContext(browser) {
  * `FAILED-<prefix>-stepNN.png`), so that journeys running at the same time (node --test runs
  * files in parallel) never delete each other's files.
  */
-const PREFIXED_JOURNEYS = ['dashboard', 'console', 'agents', 'manuals', 'firmware', 'custom-table'];
+const PREFIXED_JOURNEYS = ['dashboard', 'console', 'agents', 'manuals', 'firmware', 'custom-table', 'voicemail', 'recordings'];
 const ownedBy = (f, prefix) => f.startsWith(`${prefix}-`) || f.startsWith(`FAILED-${prefix}-`);
 
 /**

@@ -8,6 +8,10 @@
 // every queue the agent is in; each is written to the operation log by the server.
 // GET /api/v1/me is read every 2 s and after each action (the answer is the new state).
 // 503 pbx_unavailable and other refusals show the server's message.
+//
+// Below, the recordings (manual §6): a team leader gets the 录音列表 table of the queues they
+// lead (search, play, download, 批注); an agent sees their own recordings with the leaders'
+// notes (批注) and can play them. The server scopes the rows; the page is wider for them.
 
 import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
@@ -16,6 +20,7 @@ import { t } from '../i18n.js';
 import { formatTimeOfDay } from '../format.js';
 import { Icon } from '../components/icons.js';
 import { Alert, Card, PageHeader, Spinner, StatusBadge } from '../components/ui.js';
+import { RecordingsView } from './recordings.js';
 
 export const ME_POLL_MS = 2000;
 const byNumber = (a, b) => String(a).localeCompare(String(b), 'en', { numeric: true });
@@ -89,7 +94,7 @@ export function AgentHomePage({ onIdentity }) {
   const paused = me.paused === true;
   const noQueue = queues.length === 0;
 
-  return html`<div class="page page-narrow" data-testid="agent-home">
+  return html`<div class="page page-agent" data-testid="agent-home">
     <${PageHeader} title=${t('me.title')} description=${t('me.desc')} />
     ${me.pbx_connected === false &&
     html`<div class="banner banner-danger" role="alert" data-testid="me-pbx-down">
@@ -97,7 +102,7 @@ export function AgentHomePage({ onIdentity }) {
       <div><strong>${t('dash.pbxDown')}</strong></div>
     </div>`}
     <${Alert} kind="error" testid="me-error">${loadError}<//>
-    <div class="stack">
+    <div class="stack me-top">
       <${Card} title=${t('me.who')} testid="me-card">
         <dl class="me-facts">
           <div><dt>${t('agents.col.name')}</dt><dd data-testid="me-name">${agent.name}${agent.leader && html` <span class="tag tag-on" data-testid="me-leader">${t('me.leader')}</span>`}</dd></div>
@@ -174,5 +179,10 @@ export function AgentHomePage({ onIdentity }) {
         <p class="card-note muted" data-testid="me-updated">${t('me.updated', { time: formatTimeOfDay(new Date(at)) })}</p>
       <//>
     </div>
+    <section class="me-recordings" data-testid="me-recordings" aria-labelledby="me-recordings-title">
+      <h2 class="section-title" id="me-recordings-title">${agent.leader ? t('me.recordingsLeader') : t('me.recordings')}</h2>
+      <p class="section-desc muted">${agent.leader ? t('me.recordingsLeaderDesc') : t('me.recordingsDesc')}</p>
+      <${RecordingsView} mode=${agent.leader ? 'leader' : 'agent'} />
+    </section>
   </div>`;
 }
