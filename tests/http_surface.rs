@@ -349,6 +349,9 @@ async fn openapi_documents_every_route() {
         ("GET", "/api/v1/voicemail"),
         ("GET", "/api/v1/voicemail/{id}/audio"),
         ("DELETE", "/api/v1/voicemail/{id}"),
+        ("GET", "/api/v1/settings/call-flow"),
+        ("PUT", "/api/v1/settings/call-flow"),
+        ("GET", "/api/v1/reports/survey"),
     ];
     for (method, path) in fixed {
         assert!(

@@ -369,6 +369,36 @@ impl SimHandle {
         self.inner.engine().agent_hangup(call)
     }
 
+    /// The caller of `call` will rate it `score` in coocenterd's survey when the agent
+    /// hangs up (the survey dialplan's `UserEvent: CooCenterSurvey` on the caller channel,
+    /// between `BridgeDestroy` and the caller's `Hangup`).
+    pub fn answer_survey(&self, call: CallId, score: u8) {
+        self.inner.engine().surveys.insert(call, score);
+    }
+
+    /// Asterisk's database entry `family/key` (`DBPut`/`DBDel`).
+    pub fn db_get(&self, family: &str, key: &str) -> Option<String> {
+        self.inner
+            .engine()
+            .astdb
+            .get(&format!("/{family}/{key}"))
+            .cloned()
+    }
+
+    /// Every database entry as (`/family/key`, value), sorted.
+    pub fn db_entries(&self) -> Vec<(String, String)> {
+        let e = self.inner.engine();
+        e.astdb
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
+    /// How often the dialplan was reloaded (`Reload` of `pbx_config`).
+    pub fn dialplan_reloads(&self) -> u64 {
+        self.inner.engine().dialplan_reloads
+    }
+
     /// Where `call` is now (`None` for an unknown or long-forgotten call).
     pub fn call_state(&self, call: CallId) -> Option<CallState> {
         self.inner.engine().call_state(call)

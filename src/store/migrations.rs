@@ -119,6 +119,46 @@ fn steps() -> Migrations<'static> {
         CREATE INDEX oplog_agent ON oplog(job_number);
         "#,
         ),
+        // Branch flow: 满意度调查 results, one row per surveyed call (manual §9.2).
+        M::up(
+            r#"
+        CREATE TABLE survey_results (
+            id               INTEGER PRIMARY KEY,
+            uniqueid         TEXT NOT NULL UNIQUE,
+            queue            TEXT NOT NULL,
+            agent_interface  TEXT NOT NULL,
+            agent_id         INTEGER REFERENCES agents(id) ON DELETE SET NULL,
+            agent_name       TEXT NOT NULL,
+            job_number       TEXT NOT NULL,
+            score            INTEGER NOT NULL CHECK (score BETWEEN 1 AND 5),
+            at               INTEGER NOT NULL
+        );
+        CREATE INDEX survey_results_at ON survey_results(at);
+        "#,
+        ),
+        // Branch flow: the contract tables of branches audio (`prompts`) and crm (`customers`),
+        // created here only if those branches have not yet; the lead keeps one definition
+        // at merge. Schemas exactly as /work/notes/shared-contracts.md.
+        M::up(
+            r#"
+        CREATE TABLE IF NOT EXISTS prompts (
+            name           TEXT PRIMARY KEY,
+            file_name      TEXT NOT NULL,
+            source_format  TEXT NOT NULL,
+            size_bytes     INTEGER NOT NULL,
+            duration_ms    INTEGER NOT NULL,
+            created_at     INTEGER NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS customers (
+            number             TEXT PRIMARY KEY,
+            name               TEXT NOT NULL DEFAULT '',
+            assigned_agent_id  INTEGER REFERENCES agents(id) ON DELETE SET NULL,
+            attributes         TEXT NOT NULL DEFAULT '{}',
+            created_at         INTEGER,
+            updated_at         INTEGER
+        );
+        "#,
+        ),
     ])
 }
 

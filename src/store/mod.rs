@@ -9,10 +9,13 @@ pub mod accounts;
 pub mod agents;
 pub mod audit;
 pub mod calls;
+pub mod customers;
 mod migrations;
 pub mod oplog;
+pub mod prompts;
 pub mod queues;
 pub mod settings;
+pub mod survey;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};

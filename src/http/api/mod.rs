@@ -6,6 +6,7 @@
 pub mod about;
 pub mod account;
 pub mod agents;
+pub mod call_flow;
 pub mod console;
 pub mod dashboard;
 pub mod firmware;
@@ -48,7 +49,8 @@ use super::AppState;
         (name = "oplog", description = "Operation log (manual §8) and audit trail"),
         (name = "agent page", description = "An agent's own page: state, pause, unpause"),
         (name = "firmware", description = "Field upgrades through RAUC"),
-        (name = "voicemail", description = "Customer voicemail of the queue mailboxes (manual §7)")
+        (name = "voicemail", description = "Customer voicemail of the queue mailboxes (manual §7)"),
+        (name = "call flow", description = "Call-flow settings (其他设置, manual §9.2) and the survey report")
     )
 )]
 struct ApiDoc;
@@ -84,6 +86,8 @@ pub fn routes() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
         .routes(routes!(voicemail::list))
         .routes(routes!(voicemail::audio))
         .routes(routes!(voicemail::delete))
+        .routes(routes!(call_flow::get, call_flow::put))
+        .routes(routes!(call_flow::survey_report))
         .split_for_parts()
 }
 
