@@ -33,6 +33,9 @@ pub struct CallFlowOut {
     pub pending: bool,
     /// The 10 s rule's figures for these settings.
     pub figures: PlayFigures,
+    /// What saying the longest job number takes, whether or not 播放工号 is on (for the
+    /// page's running total).
+    pub job_number_say_ms: u64,
     /// The prompts to choose from (语音管理).
     pub prompts: Vec<PromptChoice>,
     /// The placeholders the screen-pop templates may use.
@@ -65,6 +68,18 @@ async fn current(state: &AppState) -> Result<CallFlowOut, ApiError> {
 async fn out(state: &AppState, settings: CallFlowSettings) -> Result<CallFlowOut, ApiError> {
     let flow = &state.call_flow;
     let figures = flow.figures(&settings).await.map_err(call_flow_error)?;
+    let job_number_say_ms = if settings.play_job_number {
+        figures.job_number_ms
+    } else {
+        let played = CallFlowSettings {
+            play_job_number: true,
+            ..settings.clone()
+        };
+        flow.figures(&played)
+            .await
+            .map_err(call_flow_error)?
+            .job_number_ms
+    };
     let pending = flow.pending().await.map_err(call_flow_error)?;
     let prompts = state
         .directory
@@ -81,6 +96,7 @@ async fn out(state: &AppState, settings: CallFlowSettings) -> Result<CallFlowOut
         settings,
         pending,
         figures,
+        job_number_say_ms,
         prompts,
         placeholders: callflow::PLACEHOLDERS
             .iter()
