@@ -822,6 +822,8 @@ impl CallFlow {
 
     async fn watch(self, shutdown: CancellationToken) {
         let mut state = self.pbx.client().state();
+        // A session that was up before the watcher started counts as a new connect.
+        state.mark_changed();
         let mut synced_epoch = 0;
         let mut known_jobs: Option<BTreeMap<String, String>> = None;
         let mut tick = tokio::time::interval(AGENT_SYNC_EVERY);
