@@ -10,7 +10,9 @@
 // 2.5 s end prompt: the page's running total shows 13.7 s over the limit, saving is refused by
 // the server with every figure, and nothing is saved. With the 3.0 s start prompt (8.7 s)
 // the save succeeds, survives a reload, and the generated dialplan plays the two files. An
-// unknown screen-pop placeholder is refused under its field; a good template is saved.
+// unknown screen-pop placeholder is refused under its field; a good template is saved. Then
+// agent 8001 signs in on its own page, and when the demo connects a queue call to it the
+// page opens the inbound screen-pop address with caller, queue, job number and uniqueid.
 // Screenshots go to target/browser-artifacts/call-flow-*.png.
 //
 // Run from the repository root:  node --test tests/browser/
@@ -26,6 +28,7 @@ import {
   expectHash,
   expectText,
   openBrowser,
+  openContext,
   screenshot,
   startDaemon,
   stepper,
@@ -195,6 +198,38 @@ test('其他设置 journey: the three play options and the 10 s rule (manual §9
     await expectText(byId('page-title'), 'Other settings');
     await expectText(byId('flow-total'), 'Start prompt 3.0 s + job number 3.2 s + end prompt 2.5 s = 8.7 s (limit 10.0 s)');
     await byId('lang-zh').click();
+  });
+
+  await step('弹屏: a queue call connecting to agent 8001 opens the expanded inbound address', async () => {
+    // A loopback address, so the pop-up stays on this machine; the demo routes calls to 1001.
+    const template = `${daemon.url}pop?tel={caller}&q={queue}&agent={job_number}&id={uniqueid}`;
+    const saved = await call(page, 'GET', '/api/v1/settings/call-flow');
+    const put = await call(page, 'PUT', '/api/v1/settings/call-flow', { ...saved.body.settings, screen_pop_inbound: template });
+    assert.equal(put.status, 200, JSON.stringify(put.body));
+    const agent = await openContext(session.browser);
+    try {
+      await agent.page.goto(daemon.url);
+      await expectHash(agent.page, '#/login');
+      await agent.page.locator('#login-username').fill('8001');
+      await agent.page.locator('#login-password').fill('demo1001');
+      await agent.page.locator('#login-submit').click();
+      await expectHash(agent.page, '#/agent');
+      const popup = await agent.page.waitForEvent('popup', { timeout: 180_000 });
+      const url = new URL(popup.url());
+      assert.equal(url.origin + '/', daemon.url);
+      assert.equal(url.pathname, '/pop');
+      assert.match(url.searchParams.get('tel'), /^\d{11}$/);
+      assert.match(url.searchParams.get('q'), /^(222|444)$/);
+      assert.equal(url.searchParams.get('agent'), '8001');
+      assert.match(url.searchParams.get('id'), /^\d+\.\d+$/);
+      await agent.page.getByTestId('me-screen-pop-link').waitFor({ state: 'visible' });
+      await screenshot(agent.page, 'call-flow-agent-pop.png');
+      await popup.close();
+      assert.deepEqual(agent.log.blocked, []);
+      assert.deepEqual(agent.log.pageErrors, []);
+    } finally {
+      await agent.context.close();
+    }
   });
 
   await step('nothing left the machine, no page errors', async () => {
