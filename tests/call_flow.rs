@@ -224,7 +224,7 @@ async fn settings_are_checked_written_reloaded_and_every_refusal_changes_nothing
     assert_eq!(names, ["bye", "long", "welcome"]);
     let initial_include = include(&daemon);
     assert!(
-        initial_include.contains(" same => n,Queue(${EXTEN},)\n same => n,Hangup()\n"),
+        initial_include.contains(" same => n,Queue(${EXTEN})\n same => n,Hangup()\n"),
         "{initial_include}"
     );
 

@@ -480,10 +480,14 @@ pub fn render_extensions_include(settings: &CallFlowSettings, sounds: &PromptSou
     line("exten => _X.,1,NoOp(CooCenter queue ${EXTEN} for ${CALLERID(num)})");
     line(" same => n,Set(__COOCENTER_QUEUE=${EXTEN})");
     line(" same => n,Answer()");
-    let gosub = if settings.plays_anything() {
-        ",,,,,coocenter-answer^s^1"
-    } else {
-        ""
+    // Queue(name[,options[,URL[,announceoverride[,timeout[,AGI[,gosub]]]]]])
+    let queue_args = match (settings.survey, settings.plays_anything()) {
+        (survey, true) => format!(
+            "${{EXTEN}},{},,,,,coocenter-answer^s^1",
+            if survey { "c" } else { "" }
+        ),
+        (true, false) => "${EXTEN},c".to_string(),
+        (false, false) => "${EXTEN}".to_string(),
     };
     if settings.direct_assign {
         line(&format!(
@@ -506,15 +510,9 @@ pub fn render_extensions_include(settings: &CallFlowSettings, sounds: &PromptSou
             line(" same => n,ExecIf($[\"${DIALSTATUS}\" = \"ANSWER\"]?Hangup())");
         }
         line(" same => n,Set(COOCENTER_AGENT=)");
-        line(&format!(
-            " same => n(queue),Queue(${{EXTEN}},{}{gosub})",
-            if settings.survey { "c" } else { "" }
-        ));
+        line(&format!(" same => n(queue),Queue({queue_args})"));
     } else {
-        line(&format!(
-            " same => n,Queue(${{EXTEN}},{}{gosub})",
-            if settings.survey { "c" } else { "" }
-        ));
+        line(&format!(" same => n,Queue({queue_args})"));
     }
     if settings.survey {
         line(" same => n,GotoIf($[\"${QUEUESTATUS}\" = \"CONTINUE\"]?survey)");
@@ -1150,6 +1148,42 @@ mod tests {
         assert_eq!(digits.per_digit_ms[7], 1000);
         assert_eq!(digits.say_ms("8001"), 480 + 400 + 400 + 410);
         assert_eq!(digits.say_ms("A1"), ESTIMATED_DIGIT_MS + 410);
+    }
+
+    #[test]
+    fn all_off_is_a_plain_queue_with_an_empty_answer_gosub() {
+        let text =
+            render_extensions_include(&CallFlowSettings::default(), &PromptSounds::default());
+        let body: Vec<&str> = text.lines().filter(|l| !l.starts_with(';')).collect();
+        assert_eq!(
+            body,
+            [
+                "",
+                "[coocenter-queue]",
+                "exten => _X.,1,NoOp(CooCenter queue ${EXTEN} for ${CALLERID(num)})",
+                " same => n,Set(__COOCENTER_QUEUE=${EXTEN})",
+                " same => n,Answer()",
+                " same => n,Queue(${EXTEN})",
+                " same => n,Hangup()",
+                "",
+                "[coocenter-answer]",
+                "exten => s,1,Return()",
+            ]
+        );
+        // Only the job number, with direct assignment and no survey.
+        let settings = CallFlowSettings {
+            direct_assign: true,
+            play_job_number: true,
+            ..CallFlowSettings::default()
+        };
+        let text = render_extensions_include(&settings, &PromptSounds::default());
+        assert!(text.contains(" same => n,Dial(${COOCENTER_AGENT},20,U(coocenter-answer^s^1))\n"));
+        assert!(text.contains(" same => n,ExecIf($[\"${DIALSTATUS}\" = \"ANSWER\"]?Hangup())\n"));
+        assert!(text.contains(" same => n(queue),Queue(${EXTEN},,,,,,coocenter-answer^s^1)\n"));
+        assert!(text
+            .contains("[coocenter-answer]\nexten => s,1,Set(COOCENTER_EXT=${CUT(CHANNEL,/,2)})\n"));
+        assert!(!text.contains("Playback("));
+        assert!(!text.contains("[coocenter-survey]"));
     }
 
     #[test]

@@ -29,6 +29,9 @@
 //! `NewCallerid`, `NewConnectedLine`, `LocalBridge`, `SoftHangupRequest`, `VarSet` other than
 //! `MIXMONITOR_FILENAME` and `QUEUESTATUS`) are not simulated; `HangupRequest` is, on a
 //! queued caller who hangs up, since it is what tells an abandon from a queue timeout.
+//! coocenterd's own dialplan is not run; what it raises is: a caller given a score with
+//! [`SimHandle::answer_survey`] raises `UserEvent: CooCenterSurvey` on the caller channel
+//! after the agent hangs up. `Reload` answers as Asterisk does but raises no `Reload` event.
 //!
 //! # Example
 //!
