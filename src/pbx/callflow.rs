@@ -584,6 +584,8 @@ pub struct CallFlow {
     include_path: PathBuf,
     prompts_dir: PathBuf,
     digits_dir: PathBuf,
+    /// One save at a time: the include file and the stored document change together.
+    saving: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl CallFlow {
@@ -600,6 +602,7 @@ impl CallFlow {
             include_path: asterisk_config_dir.join(EXTENSIONS_INCLUDE),
             prompts_dir,
             digits_dir,
+            saving: Default::default(),
         }
     }
 
@@ -699,16 +702,26 @@ impl CallFlow {
         let figures = self.figures(&new).await?;
         check_play_limit(&figures)?;
 
+        let _one_at_a_time = self.saving.lock().await;
+        let old = self.settings().await?;
         self.write_include(&new).await?;
         let json = serde_json::to_string(&new).map_err(|e| CallFlowError::Io(e.to_string()))?;
-        self.store
+        let stored = self
+            .store
             .call(move |conn| {
                 let tx = conn.transaction()?;
                 settings::put(&tx, SETTINGS_KEY, &json)?;
                 settings::put(&tx, PENDING_KEY, "true")?;
                 tx.commit()
             })
-            .await?;
+            .await;
+        if let Err(err) = stored {
+            // The database kept the old document: so must the file.
+            if let Err(restore) = self.write_include(&old).await {
+                log::error!("cannot restore the dialplan include: {restore}");
+            }
+            return Err(err.into());
+        }
         let pending = !self.apply().await?;
         Ok(Saved {
             settings: new,
