@@ -10,6 +10,13 @@
 //! the events of our dialplan: survey scores (`UserEvent: CooCenterSurvey`) and the first
 //! agent to answer an unassigned customer (`AgentConnect`).
 //!
+//! Known limit, to verify on a real Asterisk: app_queue runs the answer gosub (Queue's
+//! `gosub` argument, like Dial's `U()`) on the *agent's* channel while the caller waits in
+//! autoservice, so what it plays may reach the agent rather than the caller. If it does, the
+//! way to the caller is members dialled through a Local channel whose `Dial(…,A(:files))`
+//! plays the prompts to the calling side; that changes how queue members are added
+//! (`directory.rs`), so it is left to that decision.
+//!
 //! A change Asterisk cannot take now (it is away) is saved, the include written, and marked
 //! pending; the watcher started by [`CallFlow::start`] reloads at the next connect and
 //! brings the AstDB entries up to date after every connect and every agent change.
