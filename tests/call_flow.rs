@@ -454,6 +454,8 @@ async fn survey_scores_assignment_and_screen_pop_follow_the_calls() {
     let mut settings = full_settings();
     settings["start_prompt"] = Value::Null;
     settings["end_prompt"] = Value::Null;
+    settings["screen_pop_outbound"] =
+        json!("http://crm.local/out/{caller}?agent={job_number}&q={queue}");
     let answer = api
         .send(Method::PUT, "/api/v1/settings/call-flow", Some(settings))
         .await;
@@ -552,6 +554,35 @@ async fn survey_scores_assignment_and_screen_pop_follow_the_calls() {
         ),
         1
     );
+
+    // An outbound call 张伟 dials: the outbound template, once the far end answers.
+    let out = sim.outbound_call("PJSIP/1001", "02088886666").unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        agent.get("/api/v1/me").await.body["screen_pop"],
+        Value::Null
+    );
+    sim.outbound_answer(out).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let pop = loop {
+        let pop = agent.get("/api/v1/me").await.body["screen_pop"].clone();
+        if !pop.is_null() {
+            break pop;
+        }
+        assert!(Instant::now() < deadline, "no outbound screen pop");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(pop["direction"], "outbound");
+    assert_eq!(pop["url"], "http://crm.local/out/02088886666?agent=8001&q=");
+    sim.outbound_hangup(out).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !agent.get("/api/v1/me").await.body["screen_pop"].is_null() {
+        assert!(
+            Instant::now() < deadline,
+            "the outbound pop outlived the call"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 
     // The report: per agent, count, average, distribution.
     let report = api.get("/api/v1/reports/survey").await;

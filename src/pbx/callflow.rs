@@ -803,7 +803,8 @@ impl CallFlow {
         }
     }
 
-    /// The screen pop for the call `extension` is on now, if the template for it is set.
+    /// The screen pop for the call `extension` is on now (the inbound template for a queue
+    /// call, the outbound one for a call the agent dialled), if that template is set.
     pub async fn screen_pop(
         &self,
         extension: &str,
@@ -813,12 +814,17 @@ impl CallFlow {
             return Ok(None);
         };
         let settings = self.settings().await?;
-        if settings.screen_pop_inbound.is_empty() {
+        let template = if call.outbound {
+            &settings.screen_pop_outbound
+        } else {
+            &settings.screen_pop_inbound
+        };
+        if template.is_empty() {
             return Ok(None);
         }
         Ok(Some(ScreenPop {
             url: expand_screen_pop(
-                &settings.screen_pop_inbound,
+                template,
                 &PopValues {
                     caller: &call.caller,
                     queue: &call.queue,
@@ -827,7 +833,7 @@ impl CallFlow {
                 },
             ),
             uniqueid: call.uniqueid,
-            direction: "inbound".into(),
+            direction: if call.outbound { "outbound" } else { "inbound" }.into(),
         }))
     }
 
@@ -894,7 +900,7 @@ pub struct ScreenPop {
     pub url: String,
     /// The call it is for: the page opens each call's pop once.
     pub uniqueid: String,
-    /// `inbound` (queue calls; outbound calls are not tracked yet).
+    /// `inbound` (a queue call to the agent) or `outbound` (a call the agent dialled).
     pub direction: String,
 }
 

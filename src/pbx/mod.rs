@@ -130,9 +130,12 @@ pub struct StatsView {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnectedCall {
     pub uniqueid: String,
+    /// The queue of an inbound call; empty for an outbound one.
     pub queue: String,
-    /// The caller's number.
+    /// The other party's number: the caller, or the number the agent dialled.
     pub caller: String,
+    /// False for a queue call to the agent, true for a call the agent dialled out.
+    pub outbound: bool,
 }
 
 /// Connected calls by agent extension.
@@ -187,6 +190,7 @@ impl Pbx {
         let connected_calls = ConnectedCalls::default();
         let worker = Worker {
             connected_calls: Arc::clone(&connected_calls),
+            dialing: Default::default(),
             refresh: Arc::clone(&refresh),
             client: client.clone(),
             store,
@@ -269,6 +273,9 @@ impl Pbx {
 struct Worker {
     refresh: Arc<tokio::sync::Notify>,
     connected_calls: ConnectedCalls,
+    /// Outbound calls being dialled by an agent: the agent channel's uniqueid → (extension,
+    /// number dialled).
+    dialing: std::collections::HashMap<String, (String, String)>,
     client: ami::Client,
     store: Store,
     model: LiveModel,
@@ -313,6 +320,7 @@ impl Worker {
                             }
                             self.connected = false;
                             // Calls do not outlive the session that reported them.
+                            self.dialing.clear();
                             self.connected_calls
                                 .lock()
                                 .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -409,6 +417,7 @@ impl Worker {
                         uniqueid: uniqueid.to_string(),
                         queue: event.get("Queue").unwrap_or("").to_string(),
                         caller: event.get("CallerIDNum").unwrap_or("").to_string(),
+                        outbound: false,
                     };
                     self.connected_calls
                         .lock()
@@ -416,6 +425,58 @@ impl Worker {
                         .insert(extension_of(interface), call);
                 }
                 callflow::on_agent_connect(&self.client, &self.store, event).await;
+            }
+            // An agent's own phone dialling out: its channel is the dialling side.
+            Some("DialBegin") => {
+                let (Some(channel), Some(uniqueid)) = (event.get("Channel"), event.get("Uniqueid"))
+                else {
+                    return;
+                };
+                if channel.starts_with("Local/") {
+                    return;
+                }
+                let extension = extension_of(channel);
+                if !self.agent_names.contains_key(&extension) {
+                    return;
+                }
+                let dialled = event.get("DialString").unwrap_or("");
+                let number = dialled
+                    .split('@')
+                    .next()
+                    .map(|n| n.rsplit('/').next().unwrap_or(n))
+                    .filter(|n| !n.is_empty())
+                    .or(event.get("DestExten"))
+                    .unwrap_or("")
+                    .to_string();
+                self.dialing
+                    .insert(uniqueid.to_string(), (extension, number));
+            }
+            Some("DialEnd") if event.get("DialStatus") == Some("ANSWER") => {
+                let Some(uniqueid) = event.get("Uniqueid") else {
+                    return;
+                };
+                if let Some((extension, number)) = self.dialing.remove(uniqueid) {
+                    let call = ConnectedCall {
+                        uniqueid: uniqueid.to_string(),
+                        queue: String::new(),
+                        caller: number,
+                        outbound: true,
+                    };
+                    self.connected_calls
+                        .lock()
+                        .unwrap_or_else(|poisoned| poisoned.into_inner())
+                        .insert(extension, call);
+                }
+            }
+            Some("Hangup") => {
+                let Some(uniqueid) = event.get("Uniqueid") else {
+                    return;
+                };
+                self.dialing.remove(uniqueid);
+                self.connected_calls
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+                    .retain(|_, call| !(call.outbound && call.uniqueid == uniqueid));
             }
             Some("AgentComplete") | Some("AgentDump") => {
                 if let Some(interface) = event.get("Interface") {

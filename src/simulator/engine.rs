@@ -165,6 +165,9 @@ pub(crate) struct Engine {
     pub dialplan_reloads: u64,
     /// Scores callers will give in the survey after their agent hangs up.
     pub surveys: HashMap<CallId, u8>,
+    /// Outbound calls agents are on (`outbound.rs`).
+    pub outbound: HashMap<super::outbound::OutboundId, super::outbound::Outbound>,
+    pub next_outbound: u64,
     /// Woken when a timer is added (the real-time driver re-arms its sleep).
     pub wake: Arc<Notify>,
     codec: AmiCodec,
@@ -205,6 +208,8 @@ impl Engine {
             astdb: BTreeMap::new(),
             dialplan_reloads: 0,
             surveys: HashMap::new(),
+            outbound: HashMap::new(),
+            next_outbound: 0,
             wake: Arc::new(Notify::new()),
             codec: AmiCodec::new(),
             config,

@@ -15,6 +15,7 @@
 //! | `channel` | channels, their AMI snapshots, names, bridge ids |
 //! | `engine` | the one state of the PBX: timers, channels, sessions, event fan-out |
 //! | `queue` | app_queue: callers, ringing, connecting, counters, queue_log |
+//! | `outbound` | calls agents dial out from their phones (`DialBegin`/`DialEnd`, hang-ups) |
 //! | `manager` | the AMI actions and their replies, login, security events |
 //! | `cli` | the CLI commands of `Action: Command` |
 //! | `server` | TCP on loopback, connections, [`Simulator`], [`SimHandle`] and its control API |
@@ -50,6 +51,7 @@ mod config;
 mod demo;
 mod engine;
 mod manager;
+mod outbound;
 mod queue;
 mod server;
 
@@ -61,6 +63,7 @@ pub use config::{
     Strategy,
 };
 pub use demo::{DemoAgent, DemoQueue, DemoScenario};
+pub use outbound::OutboundId;
 pub use queue::{CallEnd, CallId, CallState};
 pub use server::{SimHandle, Simulator};
 

@@ -376,6 +376,25 @@ impl SimHandle {
         self.inner.engine().surveys.insert(call, score);
     }
 
+    /// The agent on `interface` dials `number` out through the trunk.
+    pub fn outbound_call(
+        &self,
+        interface: &str,
+        number: &str,
+    ) -> Result<super::OutboundId, SimError> {
+        self.inner.engine().outbound_call(interface, number)
+    }
+
+    /// The far end of an outbound call picks up (`DialEnd` `ANSWER`).
+    pub fn outbound_answer(&self, call: super::OutboundId) -> Result<(), SimError> {
+        self.inner.engine().outbound_answer(call)
+    }
+
+    /// An outbound call ends (either side hangs up).
+    pub fn outbound_hangup(&self, call: super::OutboundId) -> Result<(), SimError> {
+        self.inner.engine().outbound_hangup(call)
+    }
+
     /// Asterisk's database entry `family/key` (`DBPut`/`DBDel`).
     pub fn db_get(&self, family: &str, key: &str) -> Option<String> {
         self.inner

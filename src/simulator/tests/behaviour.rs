@@ -818,3 +818,35 @@ async fn astdb_reload_and_user_events_answer_like_manager_c() {
         ]
     );
 }
+
+#[tokio::test]
+async fn an_agent_dials_out_through_the_trunk() {
+    let mut h = Harness::new(vec![pjsip_queue("222", Strategy::RingAll, &["1001"])]).await;
+    let call = h.sim.outbound_call("PJSIP/1001", "02088886666").unwrap();
+    let ev = h.events().await;
+    let begin = named(&ev, "DialBegin");
+    assert_eq!(begin.len(), 1);
+    assert!(begin[0].get("Channel").unwrap().starts_with("PJSIP/1001-"));
+    assert!(begin[0]
+        .get("DestChannel")
+        .unwrap()
+        .starts_with("PJSIP/trunk-"));
+    assert_eq!(begin[0].get("DialString"), Some("02088886666@trunk"));
+    assert_eq!(begin[0].get("Exten"), Some("02088886666"));
+    let status: Vec<_> = named(&ev, "QueueMemberStatus")
+        .iter()
+        .map(|m| m.get("Status").unwrap_or("").to_string())
+        .collect();
+    assert_eq!(status, ["2"], "the agent's phone is in use");
+    h.sim.outbound_answer(call).unwrap();
+    let ev = h.events().await;
+    let end = named(&ev, "DialEnd");
+    assert_eq!(end[0].get("DialStatus"), Some("ANSWER"));
+    assert_eq!(end[0].get("Uniqueid"), begin[0].get("Uniqueid"));
+    assert!(h.sim.outbound_answer(call).is_err());
+    h.sim.outbound_hangup(call).unwrap();
+    let ev = h.events().await;
+    assert_eq!(named(&ev, "Hangup").len(), 2);
+    assert!(h.sim.outbound_hangup(call).is_err());
+    assert!(h.sim.outbound_call("PJSIP/1001", "not-a-number").is_err());
+}
