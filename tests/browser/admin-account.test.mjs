@@ -35,7 +35,7 @@ const SECTIONS = [
   { key: 'voicemail', path: '/voicemail', zh: '客户留言', en: 'Voicemail' },
   { key: 'oplog', path: '/oplog', zh: '操作日志', en: 'Operation log', page: 'oplog-page' },
   { key: 'prompts', path: '/advanced/prompts', zh: '语音管理', en: 'Voice prompts', group: 'advanced' },
-  { key: 'settings', path: '/advanced/settings', zh: '其他设置', en: 'Other settings', group: 'advanced' },
+  { key: 'settings', path: '/advanced/settings', zh: '其他设置', en: 'Other settings', group: 'advanced', page: 'call-flow-page' },
   { key: 'customTable', path: '/advanced/custom-table', zh: '自定义表', en: 'Custom table', group: 'advanced' },
   { key: 'manualAdmin', path: '/manual/admin', zh: '管理员手册', en: 'Admin manual', page: 'manual-admin-page' },
   { key: 'manualPbx', path: '/manual/pbx', zh: 'PBX手册', en: 'PBX manual', page: 'manual-pbx-page' },
