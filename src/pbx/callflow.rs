@@ -87,53 +87,43 @@ pub struct CallFlowSettings {
 }
 
 impl CallFlowSettings {
+    /// The document's field names.
+    pub const FIELDS: [&'static str; 9] = [
+        "hide_numbers",
+        "survey",
+        "direct_assign",
+        "start_prompt",
+        "play_job_number",
+        "end_prompt",
+        "screen_pop_inbound",
+        "screen_pop_outbound",
+        "survey_prompt",
+    ];
+
     /// Reads the stored document; anything unreadable counts as all off (and is logged).
+    /// Lenient, unlike the API: fields written by another version are ignored, not fatal.
     pub fn from_stored(value: Option<&str>) -> CallFlowSettings {
         let Some(text) = value else {
             return CallFlowSettings::default();
         };
-        // Lenient on read: fields added by other versions are ignored rather than lost.
-        #[derive(Deserialize)]
-        #[serde(default)]
-        struct Lenient {
-            hide_numbers: bool,
-            survey: bool,
-            direct_assign: bool,
-            start_prompt: Option<String>,
-            play_job_number: bool,
-            end_prompt: Option<String>,
-            screen_pop_inbound: String,
-            screen_pop_outbound: String,
-            survey_prompt: Option<String>,
-        }
-        impl Default for Lenient {
-            fn default() -> Self {
-                let d = CallFlowSettings::default();
-                Lenient {
-                    hide_numbers: d.hide_numbers,
-                    survey: d.survey,
-                    direct_assign: d.direct_assign,
-                    start_prompt: d.start_prompt,
-                    play_job_number: d.play_job_number,
-                    end_prompt: d.end_prompt,
-                    screen_pop_inbound: d.screen_pop_inbound,
-                    screen_pop_outbound: d.screen_pop_outbound,
-                    survey_prompt: d.survey_prompt,
+        let parsed = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text)
+            .and_then(|mut fields| {
+                fields.retain(|k, _| Self::FIELDS.contains(&k.as_str()));
+                serde_json::from_value::<CallFlowSettings>(serde_json::Value::Object(fields))
+            });
+        match parsed {
+            Ok(mut settings) => {
+                for prompt in [
+                    &mut settings.start_prompt,
+                    &mut settings.end_prompt,
+                    &mut settings.survey_prompt,
+                ] {
+                    if prompt.as_deref() == Some("") {
+                        *prompt = None;
+                    }
                 }
+                settings
             }
-        }
-        match serde_json::from_str::<Lenient>(text) {
-            Ok(l) => CallFlowSettings {
-                hide_numbers: l.hide_numbers,
-                survey: l.survey,
-                direct_assign: l.direct_assign,
-                start_prompt: l.start_prompt.filter(|p| !p.is_empty()),
-                play_job_number: l.play_job_number,
-                end_prompt: l.end_prompt.filter(|p| !p.is_empty()),
-                screen_pop_inbound: l.screen_pop_inbound,
-                screen_pop_outbound: l.screen_pop_outbound,
-                survey_prompt: l.survey_prompt.filter(|p| !p.is_empty()),
-            },
             Err(err) => {
                 log::error!("the stored call-flow settings are unreadable ({err}); using all off");
                 CallFlowSettings::default()
@@ -1142,6 +1132,18 @@ mod tests {
             CallFlowSettings::from_stored(Some("not json")),
             CallFlowSettings::default()
         );
+        // FIELDS names every field the document has.
+        let written = serde_json::to_value(CallFlowSettings::default()).unwrap();
+        let mut keys: Vec<&str> = written
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut fields = CallFlowSettings::FIELDS.to_vec();
+        keys.sort_unstable();
+        fields.sort_unstable();
+        assert_eq!(keys, fields);
     }
 
     #[test]
