@@ -58,6 +58,19 @@ pub async fn start_pbx(
         ..SimConfig::default()
     };
     let mut sim_config = scenario.sim_config(base);
+    // Calls are recorded as on a box (`monitor-format=wav`), into the demo's own folder.
+    if let Some(monitor) = config.paths.recordings_dirs.first() {
+        if let Some(spool) = monitor.parent() {
+            sim_config.spool_dir = spool.to_string_lossy().to_string();
+            sim_config.write_recordings = true;
+            for queue in &mut sim_config.queues {
+                queue.record = Some("wav".into());
+            }
+        }
+        if let Err(err) = seed_recordings(monitor, &scenario) {
+            log::warn!("cannot write the demo's recording history: {err}");
+        }
+    }
     // The queues start without members: `seed_agents` adds them the way the console does
     // (QueueAdd, dynamic members), so the owner can remove and move them like any other.
     for queue in &mut sim_config.queues {
@@ -132,4 +145,70 @@ pub async fn seed_agents(
     }
     directory.pbx().refresh_stats();
     Ok(())
+}
+
+/// How many recordings of the past week a fresh demo starts with.
+#[cfg(feature = "simulator")]
+pub const SEEDED_RECORDINGS: usize = 48;
+
+/// Writes a week of recording history into an empty demo recordings folder, named the way our
+/// dialplan names them (`in-`/`out-`/`auto-`, date folders), so 录音列表 has something to
+/// search and the start-up reconcile indexes them like files found on a box. Customers are
+/// `13800138000` … `13800138047` (the n-th recording's number ends in 8000 + n); every eighth
+/// is an agent's own outbound call (DOUT), every twelfth an automatic one. Each file is a
+/// few seconds of tone. Does nothing when the folder already holds files.
+#[cfg(feature = "simulator")]
+pub fn seed_recordings(
+    monitor: &Path,
+    scenario: &crate::simulator::DemoScenario,
+) -> std::io::Result<()> {
+    if monitor.is_dir() && std::fs::read_dir(monitor)?.next().is_some() {
+        return Ok(());
+    }
+    let now = chrono::Local::now();
+    for n in 0..SEEDED_RECORDINGS {
+        let queue = &scenario.queues[n % scenario.queues.len()];
+        let extension = &queue.agents[(n / scenario.queues.len()) % queue.agents.len()];
+        let (job, _) = demo_agent_login(extension);
+        let number = format!("1380013{:04}", 8000 + n);
+        // Spread over the last seven days, in working hours.
+        let at = now - chrono::Duration::minutes((n as i64) * 205 + 17);
+        let (kind, queue_part, job_part) = if n % 8 == 7 {
+            ("out", "dout".to_string(), job)
+        } else if n % 12 == 5 {
+            ("auto", queue.name.clone(), "x".to_string())
+        } else {
+            ("in", queue.name.clone(), job)
+        };
+        let uniqueid = format!("{}.{n}", at.timestamp());
+        let name = format!(
+            "{kind}-{}-{queue_part}-{job_part}-{number}-{uniqueid}.wav",
+            at.format("%Y%m%d-%H%M%S")
+        );
+        let dir = monitor.join(at.format("%Y/%m/%d").to_string());
+        std::fs::create_dir_all(&dir)?;
+        write_tone(
+            &dir.join(name),
+            2 + (n % 5) as u32,
+            300.0 + (n % 7) as f64 * 40.0,
+        )
+        .map_err(std::io::Error::other)?;
+    }
+    Ok(())
+}
+
+#[cfg(feature = "simulator")]
+fn write_tone(path: &Path, seconds: u32, hz: f64) -> Result<(), hound::Error> {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 8000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut writer = hound::WavWriter::create(path, spec)?;
+    for i in 0..seconds * 8000 {
+        let t = f64::from(i) / 8000.0;
+        writer.write_sample(((t * hz * std::f64::consts::TAU).sin() * 3000.0) as i16)?;
+    }
+    writer.finalize()
 }

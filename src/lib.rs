@@ -160,6 +160,11 @@ pub async fn start(config: Config) -> anyhow::Result<Daemon> {
     if let Err(err) = directory.write_queues_include().await {
         log::error!("cannot write the queues include: {err}");
     }
+    let recordings = media::recordings::RecordingIndex::start(
+        store.clone(),
+        config.paths.recordings_dirs.clone(),
+        services_shutdown.clone(),
+    );
     let call_flow = pbx::callflow::CallFlow::new(
         accounts.store().clone(),
         pbx.clone(),
@@ -190,6 +195,7 @@ pub async fn start(config: Config) -> anyhow::Result<Daemon> {
             ))
             .await,
         ),
+        recordings,
         sessions,
         hostname,
         identity.fingerprint_sha256.clone(),

@@ -5,6 +5,7 @@
 //! throttle. Sessions are the HTTP layer's (see `http::session`); this module only answers
 //! "are these credentials good" and "may this password replace that one". Calls `store`.
 
+pub mod masking;
 pub mod password;
 pub mod throttle;
 

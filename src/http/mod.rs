@@ -6,6 +6,7 @@
 pub mod api;
 pub mod assets;
 pub mod error;
+pub mod files;
 pub mod guard;
 pub mod json;
 pub mod server;
@@ -39,6 +40,8 @@ pub struct AppState {
     pub pbx_manual: std::path::PathBuf,
     /// The voicemail spool's index, kept current by polling.
     pub voicemail: Arc<crate::media::voicemail::VoicemailWatcher>,
+    /// The recordings index and the folders it reconciles with.
+    pub recordings: Arc<crate::media::recordings::RecordingIndex>,
     pub sessions: Sessions,
     pub hostname: String,
     pub tls_fingerprint: String,
@@ -63,6 +66,7 @@ pub fn router(
     firmware: crate::firmware::service::FirmwareService,
     pbx_manual: std::path::PathBuf,
     voicemail: Arc<crate::media::voicemail::VoicemailWatcher>,
+    recordings: Arc<crate::media::recordings::RecordingIndex>,
     sessions: Sessions,
     hostname: String,
     tls_fingerprint: String,
@@ -84,6 +88,7 @@ pub fn router(
         firmware,
         pbx_manual,
         voicemail,
+        recordings,
         sessions,
         hostname,
         tls_fingerprint,

@@ -152,6 +152,8 @@ pub struct CommandOutput {
 /// How often counts and the trend are recomputed even without call events (midnight,
 /// operation-log entries).
 const STATS_REFRESH: Duration = Duration::from_secs(5);
+/// How long after a call ends its recording file is read for its final size and length.
+const FILE_SETTLE: Duration = Duration::from_secs(2);
 
 /// The PBX service handle, cheap to clone.
 #[derive(Clone)]
@@ -507,11 +509,13 @@ impl Worker {
         if let Err(err) = self
             .store
             .call(move |conn| {
-                store::calls::insert_recording(conn, &uniqueid, &path, queue.as_deref(), now_ms)
+                let new =
+                    crate::media::recordings::announced(conn, &uniqueid, &path, queue, now_ms)?;
+                store::recordings::insert(conn, &new)
             })
             .await
         {
-            log::error!("cannot record a recording: {err}");
+            log::error!("cannot index a recording: {err}");
         }
     }
 
@@ -523,6 +527,7 @@ impl Worker {
             .store
             .call(move |conn| {
                 let tx = conn.transaction()?;
+                let mut ended = Vec::new();
                 for update in &updates {
                     match update {
                         CallUpdate::Joined {
@@ -546,15 +551,26 @@ impl Worker {
                             agent_name,
                             hold_seconds,
                             at,
-                        } => store::calls::set_answered(
-                            &tx,
-                            uniqueid,
-                            queue,
-                            agent_interface,
-                            agent_name,
-                            *hold_seconds,
-                            *at,
-                        )?,
+                        } => {
+                            store::calls::set_answered(
+                                &tx,
+                                uniqueid,
+                                queue,
+                                agent_interface,
+                                agent_name,
+                                *hold_seconds,
+                                *at,
+                            )?;
+                            // The recording started before anyone answered: name its agent.
+                            let agent = crate::media::recordings::agent_for_interface(
+                                &tx,
+                                agent_interface,
+                            )?
+                            .unwrap_or_else(|| (agent_name.clone(), agent_name.clone()));
+                            store::recordings::set_agent_of_call(
+                                &tx, uniqueid, &agent.0, &agent.1,
+                            )?;
+                        }
                         CallUpdate::Ended {
                             uniqueid,
                             queue,
@@ -562,22 +578,46 @@ impl Worker {
                             hold_seconds,
                             talk_seconds,
                             at,
-                        } => store::calls::set_ended(
-                            &tx,
-                            uniqueid,
-                            queue,
-                            outcome.code(),
-                            *hold_seconds,
-                            *talk_seconds,
-                            *at,
-                        )?,
+                        } => {
+                            store::calls::set_ended(
+                                &tx,
+                                uniqueid,
+                                queue,
+                                outcome.code(),
+                                *hold_seconds,
+                                *talk_seconds,
+                                *at,
+                            )?;
+                            ended.push(uniqueid.clone());
+                        }
                     }
                 }
-                tx.commit()
+                tx.commit()?;
+                Ok(ended)
             })
             .await;
-        if let Err(err) = result {
-            log::error!("cannot store call outcomes: {err}");
+        match result {
+            Ok(ended) if !ended.is_empty() => {
+                // MixMonitor closes the file as the channel goes: read its final size and
+                // length a moment later.
+                let store = self.store.clone();
+                tokio::spawn(async move {
+                    tokio::time::sleep(FILE_SETTLE).await;
+                    let result = store
+                        .call(move |conn| {
+                            for uniqueid in &ended {
+                                crate::media::recordings::refresh_file_facts(conn, uniqueid)?;
+                            }
+                            Ok(())
+                        })
+                        .await;
+                    if let Err(err) = result {
+                        log::warn!("cannot read recordings' sizes: {err}");
+                    }
+                });
+            }
+            Ok(_) => {}
+            Err(err) => log::error!("cannot store call outcomes: {err}"),
         }
     }
 
@@ -590,7 +630,7 @@ impl Worker {
                 Ok((
                     store::calls::counts_per_queue(conn)?,
                     store::calls::finished_between(conn, from, to)?,
-                    store::calls::count_recordings(conn)?,
+                    store::recordings::count(conn)?,
                     store::calls::count_oplog(conn)?,
                     store::agents::list(conn)?,
                 ))

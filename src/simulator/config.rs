@@ -10,6 +10,9 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::ops::RangeInclusive;
 use std::time::Duration;
 
+/// The longest audio the simulator writes into one recording (a demo's disk is a temp folder).
+pub const MAX_RECORDING_SECONDS: i64 = 20;
+
 /// Configuration of one simulator instance.
 #[derive(Debug, Clone)]
 pub struct SimConfig {
@@ -43,6 +46,10 @@ pub struct SimConfig {
     pub agent_context: String,
     /// Asterisk's spool directory; queue recordings go to `<spool>/monitor/<uniqueid>.<fmt>`.
     pub spool_dir: String,
+    /// Write the recording files MixMonitor would (a header when recording starts, the audio
+    /// when the call ends, at most [`MAX_RECORDING_SECONDS`] of it), so the demo's 录音列表
+    /// plays something. Off by default: the replay tests only compare the wire.
+    pub write_recordings: bool,
     /// Delay before `Authentication failed` (Asterisk sleeps 1 s, then closes the socket).
     pub auth_failure_delay: Duration,
     /// queues.conf `persistentmembers`: whether dynamic members survive a restart.
@@ -88,6 +95,7 @@ impl Default for SimConfig {
             inbound_context: "from-trunk".to_owned(),
             agent_context: "from-internal".to_owned(),
             spool_dir: "/var/spool/asterisk".to_owned(),
+            write_recordings: false,
             auth_failure_delay: Duration::from_secs(1),
             persistent_members: false,
             shared_lastcall: true,

@@ -1335,10 +1335,11 @@ impl Engine {
             let uid = self.chan(caller).uniqueid.clone();
             let mut m = self.chan_event("VarSet", class::DIALPLAN, caller);
             m.push("Variable", "MIXMONITOR_FILENAME");
-            m.push(
-                "Value",
-                format!("{}/monitor/{uid}.{fmt}", self.config.spool_dir),
-            );
+            let path = format!("{}/monitor/{uid}.{fmt}", self.config.spool_dir);
+            if self.config.write_recordings {
+                write_recording(&path, 0);
+            }
+            m.push("Value", path);
             self.emit(class::DIALPLAN, &m);
             let m = self.chan_event("MixMonitorStart", class::CALL, caller);
             self.emit(class::CALL, &m);
@@ -1686,6 +1687,13 @@ impl Engine {
             }
         }
         let uid = self.chan(caller).uniqueid.clone();
+        if let (true, Some(fmt)) = (
+            self.config.write_recordings,
+            self.queues[qi].cfg.record.as_deref(),
+        ) {
+            let path = format!("{}/monitor/{uid}.{fmt}", self.config.spool_dir);
+            write_recording(&path, talk.min(super::config::MAX_RECORDING_SECONDS));
+        }
         let opos = self.calls[&id].opos;
         self.qlog(
             &qname,
@@ -1941,4 +1949,32 @@ pub(crate) fn sample(rng: &mut impl Rng, r: &std::ops::RangeInclusive<Duration>)
         return *r.start();
     }
     Duration::from_micros(rng.gen_range(a..=b))
+}
+
+/// Writes a recording as MixMonitor leaves it: 8 kHz mono 16-bit WAV, `seconds` of a quiet
+/// two-tone murmur (so a player shows it moving). Failures are logged, never fatal: a demo
+/// without its recordings still runs.
+fn write_recording(path: &str, seconds: i64) {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 8000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let result = (|| -> Result<(), hound::Error> {
+        if let Some(dir) = std::path::Path::new(path).parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let mut writer = hound::WavWriter::create(path, spec)?;
+        for i in 0..(seconds.max(0) * 8000) {
+            let t = i as f64 / 8000.0;
+            let sample = (t * 330.0 * std::f64::consts::TAU).sin() * 2500.0
+                + (t * 495.0 * std::f64::consts::TAU).sin() * 1500.0 * (t * 0.5).sin();
+            writer.write_sample(sample as i16)?;
+        }
+        writer.finalize()
+    })();
+    if let Err(err) = result {
+        log::warn!("simulator: cannot write the recording {path}: {err}");
+    }
 }

@@ -1,6 +1,5 @@
 //! Queue calls and their outcomes (one row per call and queue), the per-queue statistics
-//! epoch (counts restart when a queue's configuration changes, as manual §3 says), and the
-//! MixMonitor recordings seen on AMI.
+//! epoch (counts restart when a queue's configuration changes, as manual §3 says).
 
 use rusqlite::{params, Connection, OptionalExtension};
 
@@ -129,28 +128,6 @@ pub fn all(conn: &Connection) -> rusqlite::Result<Vec<CallRow>> {
         })
     })?;
     rows.collect()
-}
-
-/// Records a MixMonitor recording file announced on AMI.
-pub fn insert_recording(
-    conn: &Connection,
-    uniqueid: &str,
-    path: &str,
-    queue: Option<&str>,
-    at: i64,
-) -> rusqlite::Result<()> {
-    conn.execute(
-        "INSERT OR IGNORE INTO recordings (uniqueid, path, started_at, queue) VALUES (?1, ?2, ?3, ?4)",
-        params![uniqueid, path, at, queue],
-    )?;
-    Ok(())
-}
-
-pub fn count_recordings(conn: &Connection) -> rusqlite::Result<u64> {
-    conn.query_row("SELECT COUNT(*) FROM recordings", [], |row| {
-        row.get::<_, i64>(0)
-    })
-    .map(|n| n as u64)
 }
 
 pub fn count_oplog(conn: &Connection) -> rusqlite::Result<u64> {

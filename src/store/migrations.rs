@@ -119,6 +119,125 @@ fn steps() -> Migrations<'static> {
         CREATE INDEX oplog_agent ON oplog(job_number);
         "#,
         ),
+        M::up(
+            r#"
+        -- Recordings grow into the searchable index of manual §6. A file is named by its folder
+        -- and name (reconcile compares one folder at a time); agent and queue are snapshots
+        -- (a deleted agent's recordings keep their name); `available` is 0 while the USB disk
+        -- holding the file is unplugged.
+        CREATE TABLE recordings_v2 (
+            id               INTEGER PRIMARY KEY,
+            uniqueid         TEXT NOT NULL,
+            dir              TEXT NOT NULL,
+            file             TEXT NOT NULL,
+            started_at       INTEGER NOT NULL,
+            duration_ms      INTEGER,
+            customer_number  TEXT NOT NULL DEFAULT '',
+            customer_name    TEXT NOT NULL DEFAULT '',
+            queue            TEXT,
+            agent_job        TEXT,
+            agent_name       TEXT,
+            call_type        TEXT NOT NULL DEFAULT 'inbound'
+                             CHECK (call_type IN ('inbound', 'auto_outbound', 'manual_outbound')),
+            size_bytes       INTEGER,
+            available        INTEGER NOT NULL DEFAULT 1,
+            note             TEXT,
+            note_by          TEXT,
+            noted_at         INTEGER,
+            UNIQUE (dir, file)
+        );
+        INSERT INTO recordings_v2 (id, uniqueid, dir, file, started_at, queue)
+            SELECT id, uniqueid,
+                   rtrim(rtrim(path, replace(path, '/', '')), '/'),
+                   substr(path, length(rtrim(path, replace(path, '/', ''))) + 1),
+                   started_at, queue
+            FROM recordings;
+        DROP TABLE recordings;
+        ALTER TABLE recordings_v2 RENAME TO recordings;
+        CREATE INDEX recordings_started ON recordings(started_at, id);
+        CREATE INDEX recordings_queue ON recordings(queue, started_at);
+        CREATE INDEX recordings_agent ON recordings(agent_job, started_at);
+        CREATE INDEX recordings_number ON recordings(customer_number, started_at);
+        CREATE INDEX recordings_name ON recordings(customer_name, started_at);
+        CREATE INDEX recordings_type ON recordings(call_type, started_at);
+        CREATE INDEX recordings_uniqueid ON recordings(uniqueid);
+
+        -- Fuzzy 客户 search: trigram full-text over number and name (substring matches).
+        CREATE VIRTUAL TABLE recordings_fts USING fts5(
+            customer_number, customer_name, content = 'recordings', content_rowid = 'id',
+            tokenize = 'trigram'
+        );
+        INSERT INTO recordings_fts (rowid, customer_number, customer_name)
+            SELECT id, customer_number, customer_name FROM recordings;
+        CREATE TRIGGER recordings_fts_insert AFTER INSERT ON recordings BEGIN
+            INSERT INTO recordings_fts (rowid, customer_number, customer_name)
+            VALUES (new.id, new.customer_number, new.customer_name);
+        END;
+        CREATE TRIGGER recordings_fts_delete AFTER DELETE ON recordings BEGIN
+            INSERT INTO recordings_fts (recordings_fts, rowid, customer_number, customer_name)
+            VALUES ('delete', old.id, old.customer_number, old.customer_name);
+        END;
+        CREATE TRIGGER recordings_fts_update AFTER UPDATE OF customer_number, customer_name
+        ON recordings BEGIN
+            INSERT INTO recordings_fts (recordings_fts, rowid, customer_number, customer_name)
+            VALUES ('delete', old.id, old.customer_number, old.customer_name);
+            INSERT INTO recordings_fts (rowid, customer_number, customer_name)
+            VALUES (new.id, new.customer_number, new.customer_name);
+        END;
+
+        -- Fuzzy 客户 search for one or two characters (a Chinese name is often two: 王芳),
+        -- which trigrams cannot find: each name's characters and character pairs as tokens
+        -- (`name_grams` in store::recordings), in a contentless table keyed by recording id.
+        CREATE VIRTUAL TABLE recordings_names USING fts5(
+            grams, content = '', contentless_delete = 1, tokenize = 'unicode61'
+        );
+        CREATE TRIGGER recordings_names_delete AFTER DELETE ON recordings BEGIN
+            DELETE FROM recordings_names WHERE rowid = old.id;
+        END;
+
+        -- Which agents have recordings in which queue ('' = direct, no queue), kept by
+        -- triggers: the filter lists and the leaders' 【删除】 entries come from this small
+        -- table instead of a scan of a million rows, and so does the dashboard's count.
+        CREATE TABLE recording_pairs (
+            queue       TEXT NOT NULL,
+            agent_job   TEXT NOT NULL,
+            agent_name  TEXT NOT NULL,
+            n           INTEGER NOT NULL,
+            PRIMARY KEY (queue, agent_job)
+        ) WITHOUT ROWID;
+        INSERT INTO recording_pairs (queue, agent_job, agent_name, n)
+            SELECT coalesce(queue, ''), coalesce(agent_job, ''), coalesce(max(agent_name), ''), COUNT(*)
+            FROM recordings GROUP BY 1, 2;
+        CREATE TRIGGER recording_pairs_insert AFTER INSERT ON recordings BEGIN
+            INSERT INTO recording_pairs (queue, agent_job, agent_name, n)
+            VALUES (coalesce(new.queue, ''), coalesce(new.agent_job, ''), coalesce(new.agent_name, ''), 1)
+            ON CONFLICT (queue, agent_job) DO UPDATE SET n = n + 1,
+                agent_name = CASE WHEN excluded.agent_name = '' THEN agent_name ELSE excluded.agent_name END;
+        END;
+        CREATE TRIGGER recording_pairs_delete AFTER DELETE ON recordings BEGIN
+            UPDATE recording_pairs SET n = n - 1
+            WHERE queue = coalesce(old.queue, '') AND agent_job = coalesce(old.agent_job, '');
+            DELETE FROM recording_pairs WHERE n <= 0;
+        END;
+        CREATE TRIGGER recording_pairs_update AFTER UPDATE OF queue, agent_job, agent_name
+        ON recordings BEGIN
+            UPDATE recording_pairs SET n = n - 1
+            WHERE queue = coalesce(old.queue, '') AND agent_job = coalesce(old.agent_job, '');
+            DELETE FROM recording_pairs WHERE n <= 0;
+            INSERT INTO recording_pairs (queue, agent_job, agent_name, n)
+            VALUES (coalesce(new.queue, ''), coalesce(new.agent_job, ''), coalesce(new.agent_name, ''), 1)
+            ON CONFLICT (queue, agent_job) DO UPDATE SET n = n + 1,
+                agent_name = CASE WHEN excluded.agent_name = '' THEN agent_name ELSE excluded.agent_name END;
+        END;
+
+        -- Each recordings folder's modification time at the last reconcile: a folder whose
+        -- time has not changed gained and lost no file, and is not listed again.
+        CREATE TABLE recording_dirs (
+            dir       TEXT PRIMARY KEY,
+            mtime_ns  INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        "#,
+        ),
         // Branch flow: 满意度调查 results, one row per surveyed call (manual §9.2).
         M::up(
             r#"
@@ -164,6 +283,12 @@ fn steps() -> Migrations<'static> {
 
 pub fn apply(conn: &mut Connection) -> Result<(), rusqlite_migration::Error> {
     steps().to_latest(conn)
+}
+
+/// Brings the schema to `version` only (tests of a later step's data migration).
+#[cfg(test)]
+pub fn apply_to(conn: &mut Connection, version: usize) {
+    steps().to_version(conn, version).unwrap();
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ mod migrations;
 pub mod oplog;
 pub mod prompts;
 pub mod queues;
+pub mod recordings;
 pub mod settings;
 pub mod survey;
 

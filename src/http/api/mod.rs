@@ -13,6 +13,7 @@ pub mod firmware;
 pub mod me;
 pub mod oplog;
 pub mod queues;
+pub mod recordings;
 pub mod session;
 pub mod voicemail;
 
@@ -50,6 +51,7 @@ use super::AppState;
         (name = "agent page", description = "An agent's own page: state, pause, unpause"),
         (name = "firmware", description = "Field upgrades through RAUC"),
         (name = "voicemail", description = "Customer voicemail of the queue mailboxes (manual §7)"),
+        (name = "recordings", description = "Call recordings: search, play, download, delete, notes (manual §6)"),
         (name = "call flow", description = "Call-flow settings (其他设置, manual §9.2) and the survey report")
     )
 )]
@@ -86,6 +88,11 @@ pub fn routes() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
         .routes(routes!(voicemail::list))
         .routes(routes!(voicemail::audio))
         .routes(routes!(voicemail::delete))
+        .routes(routes!(recordings::list))
+        .routes(routes!(recordings::zip))
+        .routes(routes!(recordings::audio))
+        .routes(routes!(recordings::delete))
+        .routes(routes!(recordings::note))
         .routes(routes!(call_flow::get, call_flow::put))
         .routes(routes!(call_flow::survey_report))
         .split_for_parts()

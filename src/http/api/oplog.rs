@@ -101,6 +101,8 @@ fn paging(query: &PageQuery) -> Result<(u32, u32), ApiError> {
     Ok((page, per_page))
 }
 
+/// A stored time (ms) as RFC 3339 in the box's time zone, to the second: how every table
+/// of the console shows times.
 pub fn local_time(ms: i64) -> String {
     Local
         .timestamp_millis_opt(ms)

@@ -6,20 +6,18 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::body::Body;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use serde::Deserialize;
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use utoipa::IntoParams;
 
 use crate::http::error::{ApiError, ErrorBody};
+use crate::http::files::{self, Disposition};
 use crate::http::session::AdminSession;
 use crate::http::{audit, AppState, ClientAddr};
 use crate::i18n::Text;
-use crate::media::range::{self, RangeDecision};
 use crate::media::voicemail::{
     self, MailboxId, SortColumn, SortDir, VoicemailError, VoicemailQuery,
 };
@@ -140,67 +138,19 @@ pub async fn audio(
     let path = item.audio.path.clone();
     let content_type = item.audio.content_type;
     let name = item.download_name();
-    let mut file = match tokio::fs::File::open(&path).await {
+    let file = match tokio::fs::File::open(&path).await {
         Ok(file) => file,
         Err(_) => {
             state.voicemail.trigger();
             return Err(voicemail_error(VoicemailError::NotFound(id)));
         }
     };
-    let len = file.metadata().await.map_err(ApiError::internal)?.len();
-    let decision = range::parse_range(
-        headers.get(header::RANGE).and_then(|v| v.to_str().ok()),
-        len,
-    );
     let disposition = if query.download == Some(1) {
-        format!("attachment; filename=\"{name}\"")
+        Disposition::Attachment
     } else {
-        format!("inline; filename=\"{name}\"")
+        Disposition::Inline
     };
-    let mut response = match decision {
-        RangeDecision::Unsatisfiable => {
-            let mut r = StatusCode::RANGE_NOT_SATISFIABLE.into_response();
-            r.headers_mut().insert(
-                header::CONTENT_RANGE,
-                range::unsatisfied_content_range(len)
-                    .parse()
-                    .expect("ascii"),
-            );
-            return Ok(r);
-        }
-        RangeDecision::Full => {
-            let stream = tokio_util::io::ReaderStream::new(file);
-            let mut r = Response::new(Body::from_stream(stream));
-            r.headers_mut().insert(header::CONTENT_LENGTH, len.into());
-            r
-        }
-        RangeDecision::Partial { start, end } => {
-            file.seek(std::io::SeekFrom::Start(start))
-                .await
-                .map_err(ApiError::internal)?;
-            let part = file.take(end - start + 1);
-            let stream = tokio_util::io::ReaderStream::new(part);
-            let mut r = Response::new(Body::from_stream(stream));
-            *r.status_mut() = StatusCode::PARTIAL_CONTENT;
-            r.headers_mut()
-                .insert(header::CONTENT_LENGTH, (end - start + 1).into());
-            r.headers_mut().insert(
-                header::CONTENT_RANGE,
-                range::content_range(start, end, len)
-                    .parse()
-                    .expect("ascii"),
-            );
-            r
-        }
-    };
-    let h = response.headers_mut();
-    h.insert(header::CONTENT_TYPE, content_type.parse().expect("static"));
-    h.insert(header::ACCEPT_RANGES, "bytes".parse().expect("static"));
-    h.insert(
-        header::CONTENT_DISPOSITION,
-        disposition.parse().map_err(ApiError::internal)?,
-    );
-    Ok(response)
+    files::serve(file, content_type, &name, disposition, &headers).await
 }
 
 /// Delete a message (under Asterisk's folder lock; the folder is renumbered).
