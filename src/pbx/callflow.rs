@@ -30,6 +30,7 @@ use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 use utoipa::ToSchema;
 
+use crate::accounts::masking::Viewer;
 use crate::ami::{self, ConnectionState, Message};
 use crate::i18n::Text;
 use crate::store::{agents, customers, prompts, settings, survey, Store, StoreError};
@@ -795,10 +796,14 @@ impl CallFlow {
 
     /// The screen pop for the call `extension` is on now (the inbound template for a queue
     /// call, the outbound one for a call the agent dialled), if that template is set.
+    /// With 隐藏电话号码 on, an ordinary agent's pop carries the masked number like every
+    /// other number the agent sees (the CRM can find the call by `{uniqueid}`); a team
+    /// leader's carries it whole.
     pub async fn screen_pop(
         &self,
         extension: &str,
         job_number: &str,
+        leader: bool,
     ) -> Result<Option<ScreenPop>, CallFlowError> {
         let Some(call) = self.pbx.connected_call(extension) else {
             return Ok(None);
@@ -812,11 +817,19 @@ impl CallFlow {
         if template.is_empty() {
             return Ok(None);
         }
+        let viewer = if leader {
+            Viewer::Leader
+        } else {
+            Viewer::Agent {
+                hide_numbers: settings.hide_numbers,
+            }
+        };
+        let caller = viewer.show(&call.caller);
         Ok(Some(ScreenPop {
             url: expand_screen_pop(
                 template,
                 &PopValues {
-                    caller: &call.caller,
+                    caller: &caller,
                     queue: &call.queue,
                     job_number,
                     uniqueid: &call.uniqueid,

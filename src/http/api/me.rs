@@ -79,7 +79,7 @@ async fn me(state: &AppState, agent: Agent) -> Result<Me, ApiError> {
         .unwrap_or_default();
     let screen_pop = state
         .call_flow
-        .screen_pop(&agent.extension, &agent.job_number)
+        .screen_pop(&agent.extension, &agent.job_number, agent.leader)
         .await
         .unwrap_or_else(|err| {
             log::error!("cannot build the screen pop: {err}");
