@@ -16,6 +16,7 @@ pub fn config(listen: SocketAddr, data_dir: &Path) -> Config {
     config.paths.recordings_dirs = vec![data_dir.join("monitor")];
     config.paths.voicemail_dir = data_dir.join("voicemail");
     config.paths.asterisk_config_dir = data_dir.join("asterisk");
+    config.paths.digit_sounds_dir = data_dir.join("digits");
     config.paths.pbx_manual = data_dir.join("pbx-manual.pdf");
     // A demo is tried by hand: a mistyped password should not lock its user out for long.
     config.security.lockout_base_seconds = crate::config::Bounded(10);

@@ -178,10 +178,22 @@ pub async fn start(config: Config) -> anyhow::Result<Daemon> {
         Arc::new(notify::monitor::SystemDisks(system_paths.clone())),
         services_shutdown.clone(),
     );
+    let call_flow = pbx::callflow::CallFlow::new(
+        accounts.store().clone(),
+        pbx.clone(),
+        &config.paths.asterisk_config_dir,
+        config.paths.prompts_dir.clone(),
+        config.paths.digit_sounds_dir.clone(),
+    );
+    if let Err(err) = call_flow.write_stored_include().await {
+        log::error!("cannot write the dialplan include: {err}");
+    }
+    call_flow.start(services_shutdown.clone());
     let app = http::router(
         accounts,
         pbx,
         directory.clone(),
+        call_flow,
         config.agents.pause_reasons.clone(),
         firmware::service::FirmwareService::new(
             config.firmware.enabled,

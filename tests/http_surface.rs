@@ -364,6 +364,9 @@ async fn openapi_documents_every_route() {
         ("GET", "/api/v1/mail-settings"),
         ("PUT", "/api/v1/mail-settings"),
         ("POST", "/api/v1/mail-settings/test"),
+        ("GET", "/api/v1/settings/call-flow"),
+        ("PUT", "/api/v1/settings/call-flow"),
+        ("GET", "/api/v1/reports/survey"),
     ];
     for (method, path) in fixed {
         assert!(

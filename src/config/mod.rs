@@ -93,6 +93,9 @@ pub struct PathsConfig {
     pub recordings_dirs: Vec<PathBuf>,
     pub voicemail_dir: PathBuf,
     pub asterisk_config_dir: PathBuf,
+    /// Asterisk's `digits/` sounds that `SayDigits` plays for 播放工号 (the default
+    /// language's): measured for the 10 s rule of the answer prompts.
+    pub digit_sounds_dir: PathBuf,
     /// The PBX's own manual (PDF or HTML) shown by PBX手册, when the PBX installed one.
     pub pbx_manual: PathBuf,
 }
@@ -220,6 +223,7 @@ impl Default for PathsConfig {
             recordings_dirs: vec![PathBuf::from("/var/spool/asterisk/monitor")],
             voicemail_dir: PathBuf::from("/var/spool/asterisk/voicemail"),
             asterisk_config_dir: PathBuf::from("/etc/asterisk"),
+            digit_sounds_dir: PathBuf::from("/var/lib/asterisk/sounds/en/digits"),
             pbx_manual: PathBuf::from("/usr/share/doc/coocenter-pbx/pbx-manual.pdf"),
         }
     }

@@ -31,6 +31,8 @@ pub struct AppState {
     pub accounts: Accounts,
     pub pbx: Pbx,
     pub directory: crate::pbx::directory::Directory,
+    /// The call-flow settings (其他设置) and their application to Asterisk.
+    pub call_flow: crate::pbx::callflow::CallFlow,
     /// The reasons an agent picks from when pausing.
     pub pause_reasons: Vec<String>,
     pub firmware: crate::firmware::service::FirmwareService,
@@ -61,6 +63,7 @@ pub fn router(
     accounts: Accounts,
     pbx: Pbx,
     directory: crate::pbx::directory::Directory,
+    call_flow: crate::pbx::callflow::CallFlow,
     pause_reasons: Vec<String>,
     firmware: crate::firmware::service::FirmwareService,
     pbx_manual: std::path::PathBuf,
@@ -83,6 +86,7 @@ pub fn router(
         accounts,
         pbx,
         directory,
+        call_flow,
         pause_reasons,
         firmware,
         pbx_manual,

@@ -1,5 +1,6 @@
 //! The AMI actions the console sends to change Asterisk: queue membership (`QueueAdd`,
-//! `QueueRemove`), pauses (`QueuePause`), reloads (`QueueReload`), and the listing of the
+//! `QueueRemove`), pauses (`QueuePause`), reloads (`QueueReload`, and `Reload` of the
+//! dialplan module), the AstDB entries our dialplan reads (`DBPut`, `DBDel`, `DBDelTree`), and the listing of the
 //! extensions every channel driver has (`PJSIPShowEndpoints`, `SIPpeers`, `IAXpeerlist`,
 //! `DAHDIShowChannels`). Idempotent where Asterisk allows: adding a member already there or
 //! removing one already gone is success.
@@ -68,6 +69,44 @@ pub async fn pause(
         action = action.field("Reason", reason);
     }
     check(client.send(action).await?, &[])
+}
+
+/// `Reload` of one module (`pbx_config` re-reads extensions.conf and our include).
+pub async fn reload_module(client: &ami::Client, module: &str) -> Result<(), CommandError> {
+    check(
+        client
+            .send(Action::new("Reload").field("Module", module))
+            .await?,
+        &[],
+    )
+}
+
+/// `DBPut`: sets `family/key` in Asterisk's database (read by the dialplan's `DB()`).
+pub async fn db_put(
+    client: &ami::Client,
+    family: &str,
+    key: &str,
+    value: &str,
+) -> Result<(), CommandError> {
+    let action = Action::new("DBPut")
+        .field("Family", family)
+        .field("Key", key)
+        .field("Val", value);
+    check(client.send(action).await?, &[])
+}
+
+/// `DBDel`; an entry already gone is success.
+pub async fn db_del(client: &ami::Client, family: &str, key: &str) -> Result<(), CommandError> {
+    let action = Action::new("DBDel")
+        .field("Family", family)
+        .field("Key", key);
+    check(client.send(action).await?, &["Database entry not found"])
+}
+
+/// `DBDelTree` of a whole family; an empty family is success.
+pub async fn db_del_tree(client: &ami::Client, family: &str) -> Result<(), CommandError> {
+    let action = Action::new("DBDelTree").field("Family", family);
+    check(client.send(action).await?, &["Database entry not found"])
 }
 
 /// Re-reads one queue's parameters from the configuration (our generated include among

@@ -8,6 +8,7 @@
 //! [`StatsView`] (counts and today's trend; changes with call outcomes). Nothing polls
 //! Asterisk per browser request. Calls `ami` and `store`; knows nothing of HTTP.
 
+pub mod callflow;
 pub mod calls;
 pub mod commands;
 pub mod directory;
@@ -124,6 +125,22 @@ pub struct StatsView {
     pub trend: Vec<HourRow>,
 }
 
+/// A queue call an agent is talking on now (from `AgentConnect` to `AgentComplete`), for the
+/// agent page's screen pop.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectedCall {
+    pub uniqueid: String,
+    /// The queue of an inbound call; empty for an outbound one.
+    pub queue: String,
+    /// The other party's number: the caller, or the number the agent dialled.
+    pub caller: String,
+    /// False for a queue call to the agent, true for a call the agent dialled out.
+    pub outbound: bool,
+}
+
+/// Connected calls by agent extension.
+type ConnectedCalls = Arc<std::sync::Mutex<std::collections::HashMap<String, ConnectedCall>>>;
+
 /// The output of a CLI command run through AMI `Command`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommandOutput {
@@ -145,6 +162,7 @@ pub struct Pbx {
     live: watch::Receiver<Arc<LiveView>>,
     stats: watch::Receiver<Arc<StatsView>>,
     refresh: Arc<tokio::sync::Notify>,
+    connected_calls: ConnectedCalls,
 }
 
 impl Pbx {
@@ -171,7 +189,10 @@ impl Pbx {
             trend: empty_trend(),
         }));
         let refresh = Arc::new(tokio::sync::Notify::new());
+        let connected_calls = ConnectedCalls::default();
         let worker = Worker {
+            connected_calls: Arc::clone(&connected_calls),
+            dialing: Default::default(),
             refresh: Arc::clone(&refresh),
             client: client.clone(),
             store,
@@ -196,6 +217,7 @@ impl Pbx {
                 live,
                 stats,
                 refresh,
+                connected_calls,
             },
             task,
         )
@@ -224,6 +246,15 @@ impl Pbx {
         self.refresh.notify_one();
     }
 
+    /// The queue call the agent on `extension` is talking on, if any.
+    pub fn connected_call(&self, extension: &str) -> Option<ConnectedCall> {
+        self.connected_calls
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(extension)
+            .cloned()
+    }
+
     /// Runs an Asterisk CLI command.
     pub async fn command(&self, command: &str) -> Result<CommandOutput, ami::AmiError> {
         let response = self
@@ -243,6 +274,10 @@ impl Pbx {
 
 struct Worker {
     refresh: Arc<tokio::sync::Notify>,
+    connected_calls: ConnectedCalls,
+    /// Outbound calls being dialled by an agent: the agent channel's uniqueid → (extension,
+    /// number dialled).
+    dialing: std::collections::HashMap<String, (String, String)>,
     client: ami::Client,
     store: Store,
     model: LiveModel,
@@ -286,6 +321,12 @@ impl Worker {
                                 log::warn!("lost the PBX: {reason}");
                             }
                             self.connected = false;
+                            // Calls do not outlive the session that reported them.
+                            self.dialing.clear();
+                            self.connected_calls
+                                .lock()
+                                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                                .clear();
                             self.publish_live();
                         }
                         _ => {}
@@ -350,6 +391,7 @@ impl Worker {
         if event.event() == Some("VarSet") && event.get("Variable") == Some("MIXMONITOR_FILENAME") {
             self.record_recording(event, now_ms).await;
         }
+        self.follow_call_flow(event, now_ms).await;
         let updates = self.tracker.apply(event, now_ms);
         let outcome_changed = !updates.is_empty();
         self.persist(updates).await;
@@ -359,6 +401,98 @@ impl Worker {
         }
         if live_changed || outcome_changed {
             self.publish_live();
+        }
+    }
+
+    /// What our dialplan's events mean (survey scores, 直呼分配坐席) and who is talking to
+    /// whom for the screen pop.
+    async fn follow_call_flow(&mut self, event: &Message, now_ms: i64) {
+        match event.event() {
+            Some("UserEvent") if event.get("UserEvent") == Some(callflow::SURVEY_EVENT) => {
+                callflow::on_survey_event(&self.store, event, now_ms).await;
+            }
+            Some("AgentConnect") => {
+                if let (Some(interface), Some(uniqueid)) =
+                    (event.get("Interface"), event.get("Uniqueid"))
+                {
+                    let call = ConnectedCall {
+                        uniqueid: uniqueid.to_string(),
+                        queue: event.get("Queue").unwrap_or("").to_string(),
+                        caller: event.get("CallerIDNum").unwrap_or("").to_string(),
+                        outbound: false,
+                    };
+                    self.connected_calls
+                        .lock()
+                        .unwrap_or_else(|poisoned| poisoned.into_inner())
+                        .insert(extension_of(interface), call);
+                }
+                callflow::on_agent_connect(&self.client, &self.store, event).await;
+            }
+            // An agent's own phone dialling out: its channel is the dialling side.
+            Some("DialBegin") => {
+                let (Some(channel), Some(uniqueid)) = (event.get("Channel"), event.get("Uniqueid"))
+                else {
+                    return;
+                };
+                if channel.starts_with("Local/") {
+                    return;
+                }
+                let extension = extension_of(channel);
+                if !self.agent_names.contains_key(&extension) {
+                    return;
+                }
+                let dialled = event.get("DialString").unwrap_or("");
+                let number = dialled
+                    .split('@')
+                    .next()
+                    .map(|n| n.rsplit('/').next().unwrap_or(n))
+                    .filter(|n| !n.is_empty())
+                    .or(event.get("DestExten"))
+                    .unwrap_or("")
+                    .to_string();
+                self.dialing
+                    .insert(uniqueid.to_string(), (extension, number));
+            }
+            Some("DialEnd") if event.get("DialStatus") == Some("ANSWER") => {
+                let Some(uniqueid) = event.get("Uniqueid") else {
+                    return;
+                };
+                if let Some((extension, number)) = self.dialing.remove(uniqueid) {
+                    let call = ConnectedCall {
+                        uniqueid: uniqueid.to_string(),
+                        queue: String::new(),
+                        caller: number,
+                        outbound: true,
+                    };
+                    self.connected_calls
+                        .lock()
+                        .unwrap_or_else(|poisoned| poisoned.into_inner())
+                        .insert(extension, call);
+                }
+            }
+            Some("Hangup") => {
+                let Some(uniqueid) = event.get("Uniqueid") else {
+                    return;
+                };
+                self.dialing.remove(uniqueid);
+                self.connected_calls
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+                    .retain(|_, call| !(call.outbound && call.uniqueid == uniqueid));
+            }
+            Some("AgentComplete") | Some("AgentDump") => {
+                if let Some(interface) = event.get("Interface") {
+                    let mut calls = self
+                        .connected_calls
+                        .lock()
+                        .unwrap_or_else(|poisoned| poisoned.into_inner());
+                    let extension = extension_of(interface);
+                    if calls.get(&extension).map(|c| c.uniqueid.as_str()) == event.get("Uniqueid") {
+                        calls.remove(&extension);
+                    }
+                }
+            }
+            _ => {}
         }
     }
 

@@ -32,6 +32,7 @@ pub(crate) mod class {
     pub const SYSTEM: u32 = 1;
     pub const CALL: u32 = 1 << 1;
     pub const AGENT: u32 = 1 << 5;
+    pub const USER: u32 = 1 << 6;
     pub const DIALPLAN: u32 = 1 << 11;
     pub const SECURITY: u32 = 1 << 17;
     /// `perms[]` of manager.c, in order (the `all` entry is `INT_MAX`).
@@ -67,6 +68,16 @@ pub(crate) mod class {
         format!("{name},all")
     }
 }
+
+/// The modules whose `Reload` the simulator answers (a real Asterisk has many more).
+pub(crate) const MODULES: &[&str] = &[
+    "pbx_config",
+    "app_queue",
+    "app_voicemail",
+    "chan_pjsip",
+    "res_pjsip",
+    "manager",
+];
 
 /// What a session's writer receives.
 #[derive(Debug)]
@@ -148,6 +159,15 @@ pub(crate) struct Engine {
     pub queue_log: Vec<String>,
     pub processed_calls: u64,
     pub actions: Vec<Message>,
+    /// Asterisk's database (`/family/key` → value), as `DBPut`/`DBDel` leave it.
+    pub astdb: BTreeMap<String, String>,
+    /// How often the dialplan was reloaded (`Reload` of `pbx_config` or of everything).
+    pub dialplan_reloads: u64,
+    /// Scores callers will give in the survey after their agent hangs up.
+    pub surveys: HashMap<CallId, u8>,
+    /// Outbound calls agents are on (`outbound.rs`).
+    pub outbound: HashMap<super::outbound::OutboundId, super::outbound::Outbound>,
+    pub next_outbound: u64,
     /// Woken when a timer is added (the real-time driver re-arms its sleep).
     pub wake: Arc<Notify>,
     codec: AmiCodec,
@@ -185,6 +205,11 @@ impl Engine {
             queue_log: Vec::new(),
             processed_calls: 0,
             actions: Vec::new(),
+            astdb: BTreeMap::new(),
+            dialplan_reloads: 0,
+            surveys: HashMap::new(),
+            outbound: HashMap::new(),
+            next_outbound: 0,
             wake: Arc::new(Notify::new()),
             codec: AmiCodec::new(),
             config,

@@ -7,7 +7,8 @@
 //! `strings_to_mask()` reads them), `CoreSettings`, `CoreStatus`, `Command` (14+ `Output:`
 //! format; the CLI itself is in `cli.rs`), the queue actions (`QueueStatus`, `QueueSummary`,
 //! `QueueAdd`, `QueueRemove`, `QueuePause`, `QueuePenalty`, `QueueReload`, `QueueReset`,
-//! `QueueLog`), `Originate` of a caller into a queue, and the security events
+//! `QueueLog`), `Originate` of a caller into a queue, `Reload` (of the modules it knows),
+//! Asterisk's database (`DBPut`, `DBGet`, `DBDel`, `DBDelTree`), `UserEvent`, and the security events
 //! (`SuccessfulAuth`, `RequestBadFormat`). Replies are queued on the session through the
 //! engine, so they and the events an action causes keep Asterisk's order (reply first).
 
@@ -165,6 +166,12 @@ impl Engine {
             "queuelog" => self.action_queue_log(sid, m),
             "originate" => self.action_originate(sid, m),
             "pjsipshowendpoints" => self.action_pjsip_show_endpoints(sid, m),
+            "reload" => self.action_reload(sid, m),
+            "dbput" => self.action_db_put(sid, m),
+            "dbget" => self.action_db_get(sid, m),
+            "dbdel" => self.action_db_del(sid, m),
+            "dbdeltree" => self.action_db_del_tree(sid, m),
+            "userevent" => self.action_user_event(sid, m),
             _ => {
                 let text = format!(
                     "Invalid/unknown command: {action}. Use Action: ListCommands to show available commands."
@@ -295,6 +302,129 @@ impl Engine {
         let mut r = response("Success", m, None);
         r.push("Events", if mask > 0 { "On" } else { "Off" });
         self.send_to(sid, &r);
+    }
+
+    // ----- reload, AstDB, user events (manager.c) -----
+
+    /// `Reload`: `ast_module_reload()` of `Module` (all when empty). The modules the
+    /// simulator knows answer `Module Reloaded`; `pbx_config` counts a dialplan reload,
+    /// `app_queue` reloads the queues as `reload app_queue` does.
+    fn action_reload(&mut self, sid: SessionId, m: &Message) {
+        let module = header(m, "Module").to_owned();
+        let known = module.is_empty()
+            || super::engine::MODULES
+                .iter()
+                .any(|k| k.eq_ignore_ascii_case(module.trim_end_matches(".so")));
+        if !known {
+            return self.reply(sid, "Error", m, "No such module");
+        }
+        let name = module.trim_end_matches(".so").to_ascii_lowercase();
+        if name.is_empty() || name == "pbx_config" {
+            self.dialplan_reloads += 1;
+        }
+        self.reply(sid, "Success", m, "Module Reloaded");
+        if name.is_empty() || name == "app_queue" {
+            self.reload_queues(None, true);
+        }
+    }
+
+    fn db_family_key(&mut self, sid: SessionId, m: &Message) -> Option<(String, String)> {
+        let family = header(m, "Family").to_owned();
+        if family.is_empty() {
+            self.reply(sid, "Error", m, "No family specified.");
+            return None;
+        }
+        let key = header(m, "Key").to_owned();
+        if key.is_empty() {
+            self.reply(sid, "Error", m, "No key specified.");
+            return None;
+        }
+        Some((family, key))
+    }
+
+    fn action_db_put(&mut self, sid: SessionId, m: &Message) {
+        let Some((family, key)) = self.db_family_key(sid, m) else {
+            return;
+        };
+        let value = header(m, "Val").to_owned();
+        self.astdb.insert(format!("/{family}/{key}"), value);
+        self.reply(sid, "Success", m, "Updated database successfully");
+    }
+
+    /// `DBGet`: a one-item event list (`DBGetResponse`).
+    fn action_db_get(&mut self, sid: SessionId, m: &Message) {
+        let Some((family, key)) = self.db_family_key(sid, m) else {
+            return;
+        };
+        let Some(value) = self.astdb.get(&format!("/{family}/{key}")).cloned() else {
+            return self.reply(sid, "Error", m, "Database entry not found");
+        };
+        let mut r = response("Success", m, Some("Result will follow"));
+        r.push("EventList", "start");
+        self.send_to(sid, &r);
+        let mut item = Message::new(MessageKind::Event).with("Event", "DBGetResponse");
+        item.push("Family", family);
+        item.push("Key", key);
+        item.push("Val", value);
+        if let Some(id) = action_id(m) {
+            item.push("ActionID", id);
+        }
+        self.send_to(sid, &item);
+        let mut done = Message::new(MessageKind::Event).with("Event", "DBGetComplete");
+        if let Some(id) = action_id(m) {
+            done.push("ActionID", id);
+        }
+        done.push("EventList", "Complete");
+        done.push("ListItems", "1");
+        self.send_to(sid, &done);
+    }
+
+    fn action_db_del(&mut self, sid: SessionId, m: &Message) {
+        let Some((family, key)) = self.db_family_key(sid, m) else {
+            return;
+        };
+        match self.astdb.remove(&format!("/{family}/{key}")) {
+            Some(_) => self.reply(sid, "Success", m, "Key deleted successfully"),
+            None => self.reply(sid, "Error", m, "Database entry not found"),
+        }
+    }
+
+    /// `DBDelTree`: the family (or the `Key` subtree of it).
+    fn action_db_del_tree(&mut self, sid: SessionId, m: &Message) {
+        let family = header(m, "Family").to_owned();
+        if family.is_empty() {
+            return self.reply(sid, "Error", m, "No family specified.");
+        }
+        let key = header(m, "Key");
+        let prefix = if key.is_empty() {
+            format!("/{family}/")
+        } else {
+            format!("/{family}/{key}/")
+        };
+        let exact = format!("/{family}/{key}");
+        let before = self.astdb.len();
+        self.astdb
+            .retain(|k, _| !k.starts_with(&prefix) && (key.is_empty() || *k != exact));
+        if self.astdb.len() == before {
+            self.reply(sid, "Error", m, "Database entry not found");
+        } else {
+            self.reply(sid, "Success", m, "Key tree deleted successfully");
+        }
+    }
+
+    /// `UserEvent`: acknowledged (`Event Sent`), then raised as `Event: UserEvent` (class
+    /// `user`) with every header of the action but `Action` and `UserEvent` after the name.
+    fn action_user_event(&mut self, sid: SessionId, m: &Message) {
+        let name = header(m, "UserEvent").to_owned();
+        self.reply(sid, "Success", m, "Event Sent");
+        let mut e = event("UserEvent", class::USER);
+        e.push("UserEvent", name);
+        for (k, v) in m.fields() {
+            if !k.eq_ignore_ascii_case("UserEvent") && !k.eq_ignore_ascii_case("Action") {
+                e.push(k.clone(), v.clone());
+            }
+        }
+        self.emit(class::USER, &e);
     }
 
     // ----- core -----

@@ -15,6 +15,7 @@
 //! | `channel` | channels, their AMI snapshots, names, bridge ids |
 //! | `engine` | the one state of the PBX: timers, channels, sessions, event fan-out |
 //! | `queue` | app_queue: callers, ringing, connecting, counters, queue_log |
+//! | `outbound` | calls agents dial out from their phones (`DialBegin`/`DialEnd`, hang-ups) |
 //! | `manager` | the AMI actions and their replies, login, security events |
 //! | `cli` | the CLI commands of `Action: Command` |
 //! | `server` | TCP on loopback, connections, [`Simulator`], [`SimHandle`] and its control API |
@@ -29,6 +30,9 @@
 //! `NewCallerid`, `NewConnectedLine`, `LocalBridge`, `SoftHangupRequest`, `VarSet` other than
 //! `MIXMONITOR_FILENAME` and `QUEUESTATUS`) are not simulated; `HangupRequest` is, on a
 //! queued caller who hangs up, since it is what tells an abandon from a queue timeout.
+//! coocenterd's own dialplan is not run; what it raises is: a caller given a score with
+//! [`SimHandle::answer_survey`] raises `UserEvent: CooCenterSurvey` on the caller channel
+//! after the agent hangs up. `Reload` answers as Asterisk does but raises no `Reload` event.
 //!
 //! # Example
 //!
@@ -47,6 +51,7 @@ mod config;
 mod demo;
 mod engine;
 mod manager;
+mod outbound;
 mod queue;
 mod server;
 
@@ -58,6 +63,7 @@ pub use config::{
     Strategy,
 };
 pub use demo::{DemoAgent, DemoQueue, DemoScenario};
+pub use outbound::OutboundId;
 pub use queue::{CallEnd, CallId, CallState};
 pub use server::{SimHandle, Simulator};
 

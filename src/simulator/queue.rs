@@ -1727,7 +1727,21 @@ impl Engine {
             }
             self.bridge_event("BridgeLeave", &conn.bridge, 0, Some(caller));
             self.bridge_event("BridgeDestroy", &conn.bridge, 0, None);
-            // The caller's dialplan ends after Queue().
+            if let Some(score) = self.surveys.remove(&id) {
+                // Queue(…,c) returned to coocenterd's survey dialplan, which read the
+                // score and raised it with UserEvent() on the caller's channel.
+                let c = self.chan_mut(caller);
+                c.context = "coocenter-survey".to_owned();
+                c.exten = "s".to_owned();
+                c.priority = 4;
+                let mut m = self.chan_event("UserEvent", class::USER, caller);
+                m.push("UserEvent", "CooCenterSurvey");
+                m.push("Queue", qname.as_str());
+                m.push("Agent", "");
+                m.push("Score", score.to_string());
+                self.emit(class::USER, &m);
+            }
+            // The caller's dialplan ends after Queue() (or after the survey).
             if let Some(p) = partner {
                 self.hangup_channel(p, 16);
             }

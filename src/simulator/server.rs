@@ -369,6 +369,55 @@ impl SimHandle {
         self.inner.engine().agent_hangup(call)
     }
 
+    /// The caller of `call` will rate it `score` in coocenterd's survey when the agent
+    /// hangs up (the survey dialplan's `UserEvent: CooCenterSurvey` on the caller channel,
+    /// between `BridgeDestroy` and the caller's `Hangup`).
+    pub fn answer_survey(&self, call: CallId, score: u8) {
+        self.inner.engine().surveys.insert(call, score);
+    }
+
+    /// The agent on `interface` dials `number` out through the trunk.
+    pub fn outbound_call(
+        &self,
+        interface: &str,
+        number: &str,
+    ) -> Result<super::OutboundId, SimError> {
+        self.inner.engine().outbound_call(interface, number)
+    }
+
+    /// The far end of an outbound call picks up (`DialEnd` `ANSWER`).
+    pub fn outbound_answer(&self, call: super::OutboundId) -> Result<(), SimError> {
+        self.inner.engine().outbound_answer(call)
+    }
+
+    /// An outbound call ends (either side hangs up).
+    pub fn outbound_hangup(&self, call: super::OutboundId) -> Result<(), SimError> {
+        self.inner.engine().outbound_hangup(call)
+    }
+
+    /// Asterisk's database entry `family/key` (`DBPut`/`DBDel`).
+    pub fn db_get(&self, family: &str, key: &str) -> Option<String> {
+        self.inner
+            .engine()
+            .astdb
+            .get(&format!("/{family}/{key}"))
+            .cloned()
+    }
+
+    /// Every database entry as (`/family/key`, value), sorted.
+    pub fn db_entries(&self) -> Vec<(String, String)> {
+        let e = self.inner.engine();
+        e.astdb
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
+    /// How often the dialplan was reloaded (`Reload` of `pbx_config`).
+    pub fn dialplan_reloads(&self) -> u64 {
+        self.inner.engine().dialplan_reloads
+    }
+
     /// Where `call` is now (`None` for an unknown or long-forgotten call).
     pub fn call_state(&self, call: CallId) -> Option<CallState> {
         self.inner.engine().call_state(call)

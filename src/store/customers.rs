@@ -95,6 +95,17 @@ pub fn get(conn: &Connection, number: &str) -> rusqlite::Result<Option<Customer>
     .optional()
 }
 
+/// Every assigned customer with their agent's extension, for loading Asterisk's AstDB
+/// (`coocenter_agent/<number>`) after a (re)connect.
+pub fn assignments(conn: &Connection) -> rusqlite::Result<Vec<(String, String)>> {
+    let mut stmt = conn.prepare(
+        "SELECT c.number, a.extension FROM customers c
+         JOIN agents a ON a.id = c.assigned_agent_id ORDER BY c.number",
+    )?;
+    let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+    rows.collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

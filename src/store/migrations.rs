@@ -292,6 +292,38 @@ fn steps() -> Migrations<'static> {
         );
         "#,
         ),
+        // 满意度调查 results, one row per surveyed call (manual §9.2).
+        M::up(
+            r#"
+        CREATE TABLE survey_results (
+            id               INTEGER PRIMARY KEY,
+            uniqueid         TEXT NOT NULL UNIQUE,
+            queue            TEXT NOT NULL,
+            agent_interface  TEXT NOT NULL,
+            agent_id         INTEGER REFERENCES agents(id) ON DELETE SET NULL,
+            agent_name       TEXT NOT NULL,
+            job_number       TEXT NOT NULL,
+            score            INTEGER NOT NULL CHECK (score BETWEEN 1 AND 5),
+            at               INTEGER NOT NULL
+        );
+        CREATE INDEX survey_results_at ON survey_results(at);
+        "#,
+        ),
+        // Voice prompts (语音管理): `name` is the ASCII file stem Asterisk and the call-flow
+        // settings refer to, `display_name` what the administrator called it.
+        M::up(
+            r#"
+        CREATE TABLE prompts (
+            name           TEXT PRIMARY KEY,
+            display_name   TEXT NOT NULL UNIQUE,
+            file_name      TEXT NOT NULL UNIQUE,
+            source_format  TEXT NOT NULL CHECK (source_format IN ('mp3', 'wav', 'browser', 'tts')),
+            size_bytes     INTEGER NOT NULL,
+            duration_ms    INTEGER NOT NULL,
+            created_at     INTEGER NOT NULL
+        );
+        "#,
+        ),
     ])
 }
 

@@ -15,9 +15,11 @@ pub mod data_deletion;
 pub mod disk_alerts;
 mod migrations;
 pub mod oplog;
+pub mod prompts;
 pub mod queues;
 pub mod recordings;
 pub mod settings;
+pub mod survey;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};

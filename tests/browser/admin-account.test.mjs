@@ -35,7 +35,7 @@ const SECTIONS = [
   { key: 'voicemail', path: '/voicemail', zh: '客户留言', en: 'Voicemail', page: 'voicemail-page' },
   { key: 'oplog', path: '/oplog', zh: '操作日志', en: 'Operation log', page: 'oplog-page' },
   { key: 'prompts', path: '/advanced/prompts', zh: '语音管理', en: 'Voice prompts', group: 'advanced' },
-  { key: 'settings', path: '/advanced/settings', zh: '其他设置', en: 'Other settings', group: 'advanced' },
+  { key: 'settings', path: '/advanced/settings', zh: '其他设置', en: 'Other settings', group: 'advanced', page: 'call-flow-page' },
   { key: 'customTable', path: '/advanced/custom-table', zh: '自定义表', en: 'Custom table', group: 'advanced', page: 'custom-table-page' },
   { key: 'mail', path: '/advanced/mail', zh: '邮件通知', en: 'Mail notification', group: 'advanced', page: 'mail-page' },
   { key: 'dataDeletion', path: '/advanced/data-deletion', zh: '删除数据', en: 'Delete data', group: 'advanced', page: 'data-deletion-page' },

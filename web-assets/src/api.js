@@ -167,7 +167,7 @@ export const api = {
   audit: (params) => request('GET', `/audit?${pageQuery(params)}`),
 
   // The signed-in agent's own page (role agent or leader).
-  /** → { agent: { id, name, job_number, extension, leader }, status, paused, pause_reason, queues, pause_reasons, pbx_connected } */
+  /** → { agent: { id, name, job_number, extension, leader }, status, paused, pause_reason, queues, pause_reasons, pbx_connected, screen_pop: { url, uniqueid, direction } | null } */
   me: () => request('GET', '/me'),
   /** `reason` '' = none chosen (logged as 未知). → me ; 503 pbx_unavailable */
   pause: (reason) => request('POST', '/me/pause', { body: { reason } }),
@@ -195,6 +195,15 @@ export const api = {
   deleteRecording: (id) => request('DELETE', `/recordings/${encodeURIComponent(id)}`),
   /** '' clears the note; ≤ 500 characters. → the updated item */
   annotateRecording: (id, note) => request('PUT', `/recordings/${encodeURIComponent(id)}/note`, { body: { note } }),
+  // 其他设置 (manual §9.2): the call-flow document, saved as a whole. Refusals (400) name
+  // the field: start_prompt, end_prompt, survey_prompt, screen_pop_inbound,
+  // screen_pop_outbound, or `play` (the 10 s rule, with every figure in the message).
+  /** → { settings, pending, figures, job_number_say_ms, prompts: [{ name, duration_ms }], placeholders } */
+  callFlow: () => request('GET', '/settings/call-flow'),
+  saveCallFlow: (settings) => request('PUT', '/settings/call-flow', { body: settings }),
+  /** Days YYYY-MM-DD, both included → { from, to, agents: [{ agent_name, job_number, count, average, distribution[5] }], total } */
+  surveyReport: (from, to) =>
+    request('GET', `/reports/survey?${new URLSearchParams({ from: from || '', to: to || '' })}`),
 
   // 固件升级 (admin menu, system section): RAUC over the daemon.
   /** → { available, unavailable_reason, compatible, boot_slot, slots[], progress, uploaded } */

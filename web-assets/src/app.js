@@ -38,6 +38,7 @@ import { MailPage } from './pages/mail.js';
 import { DataDeletionPage } from './pages/data-deletion.js';
 import { RecordingsPage } from './pages/recordings.js';
 import { VoicemailPage } from './pages/voicemail.js';
+import { CallFlowPage } from './pages/call-flow.js';
 
 const HOME = '/dashboard';
 const AGENT_HOME = '/agent';
@@ -61,6 +62,7 @@ function resolvePage(path) {
   if (path === '/advanced/data-deletion') return { title: t('nav.dataDeletion'), view: html`<${DataDeletionPage} />` };
   if (path === '/recordings') return { title: t('nav.recordings'), view: html`<${RecordingsPage} />` };
   if (path === '/voicemail') return { title: t('nav.voicemail'), view: html`<${VoicemailPage} />` };
+  if (path === '/advanced/settings') return { title: t('nav.settings'), view: html`<${CallFlowPage} />` };
   const nav = NAV_PAGES.get(path);
   if (nav) {
     const title = t(`nav.${nav.key}`);

@@ -44,6 +44,9 @@ pub struct Me {
     /// The reasons to choose from when pausing.
     pub pause_reasons: Vec<String>,
     pub pbx_connected: bool,
+    /// The screen pop (弹屏地址) of the queue call the agent is talking on, when the
+    /// inbound template is set; the page opens it once per call.
+    pub screen_pop: Option<crate::pbx::callflow::ScreenPop>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -74,7 +77,16 @@ async fn me(state: &AppState, agent: Agent) -> Result<Me, ApiError> {
         .find(|a| a.paused)
         .map(|a| a.pause_reason.clone())
         .unwrap_or_default();
+    let screen_pop = state
+        .call_flow
+        .screen_pop(&agent.extension, &agent.job_number, agent.leader)
+        .await
+        .unwrap_or_else(|err| {
+            log::error!("cannot build the screen pop: {err}");
+            None
+        });
     Ok(Me {
+        screen_pop,
         agent: MeAgent {
             id: agent.id,
             name: agent.name,

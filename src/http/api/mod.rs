@@ -6,6 +6,7 @@
 pub mod about;
 pub mod account;
 pub mod agents;
+pub mod call_flow;
 pub mod console;
 pub mod crm;
 pub mod dashboard;
@@ -53,7 +54,8 @@ use super::AppState;
         (name = "firmware", description = "Field upgrades through RAUC"),
         (name = "voicemail", description = "Customer voicemail of the queue mailboxes (manual §7)"),
         (name = "recordings", description = "Call recordings: search, play, download, delete, notes (manual §6)"),
-        (name = "crm", description = "Custom table (manual §9.3), data deletion and mail notification (manual §9.2)")
+        (name = "crm", description = "Custom table (manual §9.3), data deletion and mail notification (manual §9.2)"),
+        (name = "call flow", description = "Call-flow settings (其他设置, manual §9.2) and the survey report")
     )
 )]
 struct ApiDoc;
@@ -101,6 +103,8 @@ pub fn routes() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
         .routes(routes!(crm::delete_data))
         .routes(routes!(mail::get_settings, mail::put_settings))
         .routes(routes!(mail::send_test))
+        .routes(routes!(call_flow::get, call_flow::put))
+        .routes(routes!(call_flow::survey_report))
         .split_for_parts()
 }
 

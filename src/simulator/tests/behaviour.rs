@@ -663,3 +663,190 @@ async fn a_caller_hanging_up_is_a_hangup_request_then_an_abandon() {
         Some(CallState::Ended(CallEnd::Abandoned))
     );
 }
+
+#[tokio::test]
+async fn astdb_reload_and_user_events_answer_like_manager_c() {
+    let mut h = Harness::new(vec![pjsip_queue("222", Strategy::RingAll, &["1001"])]).await;
+    let fields = |m: &Message| -> Vec<(String, String)> { m.fields().to_vec() };
+    let pair = |k: &str, v: &str| (k.to_string(), v.to_string());
+
+    let r = h
+        .action("Action: DBPut\r\nActionID: p\r\nFamily: coocenter_agent\r\nKey: 13800000000\r\nVal: PJSIP/1001\r\n\r\n", "p")
+        .await;
+    assert_eq!(
+        fields(&r[0]),
+        [
+            pair("Response", "Success"),
+            pair("ActionID", "p"),
+            pair("Message", "Updated database successfully")
+        ]
+    );
+    assert_eq!(
+        h.sim.db_get("coocenter_agent", "13800000000").as_deref(),
+        Some("PJSIP/1001")
+    );
+    let r = h
+        .action("Action: DBPut\r\nActionID: q\r\nKey: x\r\n\r\n", "q")
+        .await;
+    assert_eq!(r[0].get("Message"), Some("No family specified."));
+    let r = h
+        .action(
+            "Action: DBGet\r\nActionID: g\r\nFamily: coocenter_agent\r\nKey: 13800000000\r\n\r\n",
+            "g",
+        )
+        .await;
+    assert_eq!(r[0].get("EventList"), Some("start"));
+    assert_eq!(named(&r, "DBGetResponse")[0].get("Val"), Some("PJSIP/1001"));
+    let r = h
+        .action(
+            "Action: DBDel\r\nActionID: d\r\nFamily: coocenter_agent\r\nKey: 13800000000\r\n\r\n",
+            "d",
+        )
+        .await;
+    assert_eq!(r[0].get("Message"), Some("Key deleted successfully"));
+    let r = h
+        .action(
+            "Action: DBDel\r\nActionID: e\r\nFamily: coocenter_agent\r\nKey: 13800000000\r\n\r\n",
+            "e",
+        )
+        .await;
+    assert_eq!(
+        (r[0].response(), r[0].get("Message")),
+        (Some("Error"), Some("Database entry not found"))
+    );
+    h.action(
+        "Action: DBPut\r\nActionID: p2\r\nFamily: coocenter_job\r\nKey: 1001\r\nVal: 8001\r\n\r\n",
+        "p2",
+    )
+    .await;
+    let r = h
+        .action(
+            "Action: DBDelTree\r\nActionID: t\r\nFamily: coocenter_job\r\n\r\n",
+            "t",
+        )
+        .await;
+    assert_eq!(r[0].get("Message"), Some("Key tree deleted successfully"));
+    assert!(h.sim.db_entries().is_empty());
+
+    let r = h
+        .action(
+            "Action: Reload\r\nActionID: r\r\nModule: pbx_config\r\n\r\n",
+            "r",
+        )
+        .await;
+    assert_eq!(
+        (r[0].response(), r[0].get("Message")),
+        (Some("Success"), Some("Module Reloaded"))
+    );
+    assert_eq!(h.sim.dialplan_reloads(), 1);
+    let r = h
+        .action(
+            "Action: Reload\r\nActionID: r2\r\nModule: no_such_thing\r\n\r\n",
+            "r2",
+        )
+        .await;
+    assert_eq!(
+        (r[0].response(), r[0].get("Message")),
+        (Some("Error"), Some("No such module"))
+    );
+
+    let r = h
+        .action(
+            "Action: UserEvent\r\nActionID: u\r\nUserEvent: Hello\r\nFoo: bar\r\n\r\n",
+            "u",
+        )
+        .await;
+    assert_eq!(r[0].get("Message"), Some("Event Sent"));
+    let mut r = r;
+    r.extend(h.events().await);
+    let user = named(&r, "UserEvent");
+    assert_eq!(
+        fields(user[0]),
+        [
+            pair("Event", "UserEvent"),
+            pair("Privilege", "user,all"),
+            pair("UserEvent", "Hello"),
+            pair("ActionID", "u"),
+            pair("Foo", "bar"),
+        ]
+    );
+
+    // The survey: after the agent hangs up, the caller channel raises the score.
+    let (call, who) = ring(&mut h, "222").await;
+    h.sim.answer(call, &who[0]).unwrap();
+    h.sim.answer_survey(call, 4);
+    h.events().await;
+    h.sim.hangup_agent(call).unwrap();
+    let ev = h.events().await;
+    let names: Vec<&str> = ev.iter().filter_map(|m| m.event()).collect();
+    let survey_at = names
+        .iter()
+        .position(|n| *n == "UserEvent")
+        .expect("survey event");
+    let complete_at = names.iter().position(|n| *n == "AgentComplete").unwrap();
+    let caller_uid = named(&ev, "AgentComplete")[0]
+        .get("Uniqueid")
+        .unwrap()
+        .to_string();
+    let caller_hangup = ev
+        .iter()
+        .position(|m| m.event() == Some("Hangup") && m.get("Uniqueid") == Some(caller_uid.as_str()))
+        .unwrap();
+    assert!(
+        complete_at < survey_at && survey_at < caller_hangup,
+        "{names:?}"
+    );
+    let survey = &ev[survey_at];
+    assert_eq!(survey.get("Privilege"), Some("user,all"));
+    assert_eq!(survey.get("Uniqueid"), Some(caller_uid.as_str()));
+    assert_eq!(survey.get("Context"), Some("coocenter-survey"));
+    let tail: Vec<_> = survey
+        .fields()
+        .iter()
+        .rev()
+        .take(4)
+        .rev()
+        .cloned()
+        .collect();
+    assert_eq!(
+        tail,
+        [
+            pair("UserEvent", "CooCenterSurvey"),
+            pair("Queue", "222"),
+            pair("Agent", ""),
+            pair("Score", "4")
+        ]
+    );
+}
+
+#[tokio::test]
+async fn an_agent_dials_out_through_the_trunk() {
+    let mut h = Harness::new(vec![pjsip_queue("222", Strategy::RingAll, &["1001"])]).await;
+    let call = h.sim.outbound_call("PJSIP/1001", "02088886666").unwrap();
+    let ev = h.events().await;
+    let begin = named(&ev, "DialBegin");
+    assert_eq!(begin.len(), 1);
+    assert!(begin[0].get("Channel").unwrap().starts_with("PJSIP/1001-"));
+    assert!(begin[0]
+        .get("DestChannel")
+        .unwrap()
+        .starts_with("PJSIP/trunk-"));
+    assert_eq!(begin[0].get("DialString"), Some("02088886666@trunk"));
+    assert_eq!(begin[0].get("Exten"), Some("02088886666"));
+    let status: Vec<_> = named(&ev, "QueueMemberStatus")
+        .iter()
+        .map(|m| m.get("Status").unwrap_or("").to_string())
+        .collect();
+    assert_eq!(status, ["2"], "the agent's phone is in use");
+    h.sim.outbound_answer(call).unwrap();
+    let ev = h.events().await;
+    let end = named(&ev, "DialEnd");
+    assert_eq!(end[0].get("DialStatus"), Some("ANSWER"));
+    assert_eq!(end[0].get("Uniqueid"), begin[0].get("Uniqueid"));
+    assert!(h.sim.outbound_answer(call).is_err());
+    h.sim.outbound_hangup(call).unwrap();
+    let ev = h.events().await;
+    assert_eq!(named(&ev, "Hangup").len(), 2);
+    assert!(h.sim.outbound_hangup(call).is_err());
+    assert!(h.sim.outbound_call("PJSIP/1001", "not-a-number").is_err());
+}

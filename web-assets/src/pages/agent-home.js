@@ -7,6 +7,10 @@
 // server's `pause_reasons`, or none (不选择原因, logged as 未知); 置闲 resumes. Both go to
 // every queue the agent is in; each is written to the operation log by the server.
 // GET /api/v1/me is read every 2 s and after each action (the answer is the new state).
+// 弹屏 (manual §9.2): when the answer carries a `screen_pop` (a queue call connected to
+// this agent, the URL expanded by the server), it is opened in a new window once per call
+// (remembered for the tab's session), with a link to open it again or when the browser
+// blocked the pop-up.
 // 503 pbx_unavailable and other refusals show the server's message.
 //
 // Below, the recordings (manual §6): a team leader gets the 录音列表 table of the queues they
@@ -34,9 +38,25 @@ export function AgentHomePage({ onIdentity }) {
   const [reason, setReason] = useState('');
   const inFlight = useRef(false);
   const actionSeq = useRef(0);
+  const [popBlocked, setPopBlocked] = useState(false);
+
+  function openScreenPop(pop) {
+    if (!pop || typeof pop.url !== 'string' || !/^https?:\/\//i.test(pop.url)) return;
+    const key = `coocenter.pop.${pop.uniqueid}`;
+    try {
+      if (sessionStorage.getItem(key)) return;
+      sessionStorage.setItem(key, '1');
+    } catch {
+      // storage unavailable: the pop may open again after a reload, which is harmless
+    }
+    const w = window.open(pop.url, '_blank');
+    if (w) w.opener = null;
+    setPopBlocked(!w);
+  }
 
   function accept(m) {
     if (!m || typeof m !== 'object') return;
+    openScreenPop(m.screen_pop);
     setMe(m);
     setAt(Date.now());
     if (onIdentity && m.agent) onIdentity(m.agent);
@@ -176,6 +196,18 @@ export function AgentHomePage({ onIdentity }) {
             <${Icon} name="play" size=${15} /><span>${t('me.unpause')}</span>
           </button>
         </div>
+        ${me.screen_pop &&
+        html`<div class="me-screen-pop" data-testid="me-screen-pop">
+          <span class="me-state-label">${t('me.screenPop')}</span>
+          <a
+            class="screen-pop-link"
+            href=${me.screen_pop.url}
+            target="_blank"
+            rel="noopener noreferrer"
+            data-testid="me-screen-pop-link"
+          >${t('me.screenPop.open')}</a>
+          ${popBlocked && html`<${Alert} kind="info" testid="me-screen-pop-blocked">${t('me.screenPop.blocked')}<//>`}
+        </div>`}
         <p class="card-note muted" data-testid="me-updated">${t('me.updated', { time: formatTimeOfDay(new Date(at)) })}</p>
       <//>
     </div>

@@ -1,0 +1,629 @@
+//! 其他设置 (manual §9.2) end to end against the simulated Asterisk: the call-flow document
+//! saved, the generated dialplan include checked line by line, its reload and the AstDB
+//! entries reaching the PBX, every refusal leaving the settings, the include and Asterisk
+//! unchanged, a change saved while Asterisk is away applied when it is back, survey scores
+//! stored from the PBX's user events and reported, the first answering agent assigned to a
+//! customer, and the agent page's screen pop.
+//!
+//! Prompts: the prompts API (branch audio) is not on this branch yet, so the test puts its
+//! two WAV prompts in the prompts folder and their rows in the `prompts` table of the shared
+//! contract directly.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use common::pbx::{received, wait_connected, AMI_USER};
+use common::{Api, TestDaemon};
+use coocenterd::simulator::{QueueConfig, SimConfig, SimHandle, Simulator, Strategy};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+const AMI_SECRET: &str = "call-flow-secret";
+const POP: &str = "https://crm.example/pop?tel={caller}&q={queue}&agent={job_number}&id={uniqueid}";
+
+async fn simulator() -> SimHandle {
+    Simulator::start(SimConfig {
+        username: AMI_USER.into(),
+        secret: AMI_SECRET.into(),
+        queues: vec![QueueConfig::new("222").strategy(Strategy::RingAll)],
+        endpoints: vec!["1001".into(), "1002".into()],
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap()
+}
+
+/// A mono 8 kHz 16-bit WAV of `ms` milliseconds of a quiet tone.
+fn write_wav(path: &Path, ms: u32) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 8000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut writer = hound::WavWriter::create(path, spec).unwrap();
+    for i in 0..(8 * ms) {
+        let t = f64::from(i) / 8000.0;
+        writer
+            .write_sample((1000.0 * (2.0 * std::f64::consts::PI * 440.0 * t).sin()) as i16)
+            .unwrap();
+    }
+    writer.finalize().unwrap();
+}
+
+fn add_prompt(daemon: &TestDaemon, name: &str, ms: u32) {
+    let file = daemon.dir.path().join("sounds").join(format!("{name}.wav"));
+    write_wav(&file, ms);
+    let size = std::fs::metadata(&file).unwrap().len() as i64;
+    daemon
+        .db()
+        .execute(
+            "INSERT INTO prompts (name, display_name, file_name, source_format, size_bytes, duration_ms, created_at)
+             VALUES (?1, ?1, ?2, 'wav', ?3, ?4, 0)",
+            rusqlite::params![name, format!("{name}.wav"), size, ms],
+        )
+        .unwrap();
+}
+
+fn include_path(daemon: &TestDaemon) -> PathBuf {
+    daemon
+        .dir
+        .path()
+        .join("asterisk")
+        .join("extensions_coocenter.conf")
+}
+
+fn include(daemon: &TestDaemon) -> String {
+    std::fs::read_to_string(include_path(daemon)).unwrap()
+}
+
+fn stored(daemon: &TestDaemon) -> Option<String> {
+    daemon
+        .db()
+        .query_row(
+            "SELECT value FROM settings WHERE key = 'call_flow'",
+            [],
+            |r| r.get(0),
+        )
+        .ok()
+}
+
+fn count(daemon: &TestDaemon, sql: &str) -> i64 {
+    daemon.db().query_row(sql, [], |r| r.get(0)).unwrap()
+}
+
+async fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn create_agent(api: &mut Api, name: &str, job: &str, ext: &str) -> i64 {
+    let answer = api
+        .send(
+            Method::POST,
+            "/api/v1/agents",
+            Some(
+                json!({"name": name, "job_number": job, "leader": false, "extension": ext,
+                        "password": "ext-pass-1", "extension_type": "sip"}),
+            ),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.body);
+    let id = answer.body["id"].as_i64().unwrap();
+    let answer = api
+        .send(
+            Method::POST,
+            "/api/v1/queues/222/members",
+            Some(json!({"agent_id": id})),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    id
+}
+
+fn full_settings() -> Value {
+    json!({
+        "hide_numbers": true,
+        "survey": true,
+        "direct_assign": true,
+        "start_prompt": "welcome",
+        "play_job_number": true,
+        "end_prompt": "bye",
+        "screen_pop_inbound": POP,
+        "screen_pop_outbound": "",
+    })
+}
+
+/// The include for [`full_settings`], as Asterisk must read it.
+fn expected_full_include(sounds: &Path) -> Vec<String> {
+    let welcome = sounds.join("welcome").display().to_string();
+    let bye = sounds.join("bye").display().to_string();
+    [
+        "; Generated by coocenterd from the console's call-flow settings (其他设置). Do not edit:",
+        "; it is rewritten on every change. extensions.conf includes it",
+        "; (#include extensions_coocenter.conf) and sends queue calls here with",
+        "; Goto(coocenter-queue,<queue number>,1).",
+        "; survey=on direct_assign=on start_prompt=welcome play_job_number=on end_prompt=bye",
+        "",
+        "[coocenter-queue]",
+        "exten => _X.,1,NoOp(CooCenter queue ${EXTEN} for ${CALLERID(num)})",
+        " same => n,Set(__COOCENTER_QUEUE=${EXTEN})",
+        " same => n,Answer()",
+        " same => n,Set(COOCENTER_AGENT=${DB(coocenter_agent/${CALLERID(num)})})",
+        " same => n,GotoIf($[\"${COOCENTER_AGENT}\" = \"\"]?queue)",
+        " same => n,Dial(${COOCENTER_AGENT},20,gU(coocenter-answer^s^1))",
+        " same => n,GotoIf($[\"${DIALSTATUS}\" = \"ANSWER\"]?survey)",
+        " same => n,Set(COOCENTER_AGENT=)",
+        " same => n(queue),Queue(${EXTEN},c,,,,,coocenter-answer^s^1)",
+        " same => n,GotoIf($[\"${QUEUESTATUS}\" = \"CONTINUE\"]?survey)",
+        " same => n,Hangup()",
+        " same => n(survey),Goto(coocenter-survey,s,1)",
+        "",
+        "; Run on the answering agent's channel after the answer, before the bridge (Queue's",
+        "; gosub argument, Dial's U option): start prompt, job number, end prompt (10 s at most",
+        "; together, checked by coocenterd when saved).",
+        "[coocenter-answer]",
+        &format!("exten => s,1,Playback({welcome})"),
+        " same => n,Set(COOCENTER_EXT=${CUT(CHANNEL,/,2)})",
+        " same => n,Set(COOCENTER_JOB=${DB(coocenter_job/${CUT(COOCENTER_EXT,-,1)})})",
+        " same => n,ExecIf($[\"${COOCENTER_JOB}\" != \"\"]?SayDigits(${COOCENTER_JOB}))",
+        &format!(" same => n,Playback({bye})"),
+        " same => n,Return()",
+        "",
+        "; After the agent hangs up: the caller presses 1-5 and coocenterd stores the score.",
+        "[coocenter-survey]",
+        "exten => s,1,Read(COOCENTER_SCORE,beep,1,,2,5)",
+        " same => n,GotoIf($[${REGEX(\"^[1-5]$\" ${COOCENTER_SCORE})}]?scored)",
+        " same => n,Hangup()",
+        " same => n(scored),UserEvent(CooCenterSurvey,Queue: ${COOCENTER_QUEUE},Agent: ${COOCENTER_AGENT},Score: ${COOCENTER_SCORE})",
+        " same => n,Hangup()",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
+#[tokio::test]
+async fn settings_are_checked_written_reloaded_and_every_refusal_changes_nothing() {
+    let sim = simulator().await;
+    let daemon = common::pbx::daemon_for(&sim, AMI_SECRET).await;
+    let mut api = daemon.api();
+    api.first_login().await;
+    wait_connected(&mut api).await;
+    create_agent(&mut api, "张伟", "8001", "1001").await;
+    add_prompt(&daemon, "welcome", 3000);
+    add_prompt(&daemon, "bye", 2500);
+    add_prompt(&daemon, "long", 8000);
+    // Asterisk's digit sounds: 500 ms each, so job number 8001 takes 2.0 s.
+    for d in 0..10 {
+        write_wav(
+            &daemon.dir.path().join("digits").join(format!("{d}.wav")),
+            500,
+        );
+    }
+
+    // Nothing saved yet: all off, and the include written at start says so.
+    let first = api.get("/api/v1/settings/call-flow").await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    assert_eq!(first.body["settings"]["survey"], false);
+    assert_eq!(first.body["settings"]["start_prompt"], Value::Null);
+    assert_eq!(first.body["pending"], false);
+    assert_eq!(first.body["figures"]["digit_source"], "measured");
+    let names: Vec<&str> = first.body["prompts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["bye", "long", "welcome"]);
+    let initial_include = include(&daemon);
+    assert!(
+        initial_include.contains(" same => n,Queue(${EXTEN})\n same => n,Hangup()\n"),
+        "{initial_include}"
+    );
+
+    // Every refusal: a clear 400 naming the field, and nothing changes anywhere.
+    api.lang = "en";
+    let reloads_before = received(&sim, "Reload").len();
+    let audits_before = count(&daemon, "SELECT count(*) FROM audit");
+    let refusals: Vec<(Value, &str, &str, &str)> = vec![
+        (
+            json!({"start_prompt": "nope"}),
+            "start_prompt",
+            "unknown_prompt",
+            "There is no prompt “nope”",
+        ),
+        (
+            json!({"end_prompt": "../../etc/passwd"}),
+            "end_prompt",
+            "unknown_prompt",
+            "There is no prompt",
+        ),
+        (
+            json!({"screen_pop_inbound": "https://crm.example/?n={phone}"}),
+            "screen_pop_inbound",
+            "placeholder_unknown",
+            "Unknown placeholder {phone}; the known ones are: {caller}, {queue}, {job_number}, {uniqueid}.",
+        ),
+        (
+            json!({"screen_pop_outbound": "javascript:alert(1)"}),
+            "screen_pop_outbound",
+            "screen_pop_invalid",
+            "must start with http:// or https://",
+        ),
+        (
+            json!({"screen_pop_inbound": "https://{caller}.example/"}),
+            "screen_pop_inbound",
+            "screen_pop_invalid",
+            "not in the host name",
+        ),
+        (
+            json!({"start_prompt": "long", "play_job_number": true, "end_prompt": "bye"}),
+            "play",
+            "play_too_long",
+            "Start prompt 8.0 s + job number 2.0 s (longest job number 8001, measured digit sounds) + end prompt 2.5 s = 12.5 s, over the 10.0 s limit; nothing was saved.",
+        ),
+    ];
+    for (body, field, code, message) in refusals {
+        let answer = api
+            .send(
+                Method::PUT,
+                "/api/v1/settings/call-flow",
+                Some(body.clone()),
+            )
+            .await;
+        assert_eq!(
+            answer.status,
+            StatusCode::BAD_REQUEST,
+            "{body}: {}",
+            answer.body
+        );
+        assert_eq!(answer.code(), code, "{body}");
+        assert_eq!(answer.body["error"]["field"], field, "{body}");
+        assert!(
+            answer.message().contains(message),
+            "{body}: {}",
+            answer.message()
+        );
+        assert_eq!(stored(&daemon), None, "{body}");
+        assert_eq!(include(&daemon), initial_include, "{body}");
+    }
+    // Chinese first: the same refusal in the default language.
+    api.lang = "zh-CN";
+    let answer = api
+        .send(
+            Method::PUT,
+            "/api/v1/settings/call-flow",
+            Some(json!({"start_prompt": "long", "play_job_number": true, "end_prompt": "bye"})),
+        )
+        .await;
+    assert_eq!(
+        answer.message(),
+        "开始语音 8.0 秒 + 工号 2.0 秒（最长的工号 8001，按实测的数字语音） + 结束语音 2.5 秒 = 12.5 秒，超过了 10.0 秒的上限，未保存。"
+    );
+    api.lang = "en";
+    let answer = api
+        .send(
+            Method::PUT,
+            "/api/v1/settings/call-flow",
+            Some(json!({"survey": "yes"})),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    let answer = api
+        .send(
+            Method::PUT,
+            "/api/v1/settings/call-flow",
+            Some(json!({"unknown_switch": true})),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    assert_eq!(stored(&daemon), None);
+    assert_eq!(include(&daemon), initial_include);
+    assert_eq!(received(&sim, "Reload").len(), reloads_before);
+    assert_eq!(count(&daemon, "SELECT count(*) FROM audit"), audits_before);
+
+    // A good document: saved, written, reloaded, the job numbers loaded, audited.
+    let answer = api
+        .send(
+            Method::PUT,
+            "/api/v1/settings/call-flow",
+            Some(full_settings()),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert_eq!(answer.body["pending"], false);
+    assert_eq!(answer.body["figures"]["total_ms"], 7500);
+    assert_eq!(answer.body["figures"]["job_number_ms"], 2000);
+    assert_eq!(answer.body["settings"]["screen_pop_inbound"], POP);
+    let saved: Value = serde_json::from_str(&stored(&daemon).unwrap()).unwrap();
+    assert_eq!(saved["direct_assign"], true);
+    assert_eq!(saved["start_prompt"], "welcome");
+    let lines: Vec<String> = include(&daemon).lines().map(str::to_string).collect();
+    let expected = expected_full_include(&daemon.dir.path().join("sounds"));
+    for (i, (got, want)) in lines.iter().zip(&expected).enumerate() {
+        assert_eq!(got, want, "line {}", i + 1);
+    }
+    assert_eq!(lines.len(), expected.len());
+    let reloads = received(&sim, "Reload");
+    assert_eq!(reloads.len(), reloads_before + 1);
+    assert_eq!(
+        reloads.last().unwrap(),
+        &vec![("Module".to_string(), "pbx_config".to_string())]
+    );
+    assert_eq!(sim.db_get("coocenter_job", "1001").as_deref(), Some("8001"));
+    let audit = api.get("/api/v1/audit").await.body;
+    let entry = audit["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["action"] == "call_flow.updated")
+        .expect("audited");
+    assert!(entry["before"]
+        .as_str()
+        .unwrap()
+        .contains("\"survey\":false"));
+    assert!(entry["after"].as_str().unwrap().contains("\"survey\":true"));
+
+    // An agent added later is told to Asterisk without another save.
+    create_agent(&mut api, "王芳", "8002", "1002").await;
+    wait_for("job number of 1002 in AstDB", || {
+        sim.db_get("coocenter_job", "1002").as_deref() == Some("8002")
+    })
+    .await;
+
+    // Turning things off removes them from the dialplan again.
+    let answer = api
+        .send(
+            Method::PUT,
+            "/api/v1/settings/call-flow",
+            Some(json!({"hide_numbers": true})),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    let text = include(&daemon);
+    assert!(!text.contains("[coocenter-survey]"), "{text}");
+    assert!(!text.contains("Dial("), "{text}");
+    assert!(
+        text.contains("[coocenter-answer]\nexten => s,1,Return()\n"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn a_change_saved_while_asterisk_is_away_is_applied_when_it_is_back() {
+    let sim = simulator().await;
+    let daemon = common::pbx::daemon_for(&sim, AMI_SECRET).await;
+    let mut api = daemon.api();
+    api.first_login().await;
+    wait_connected(&mut api).await;
+    create_agent(&mut api, "张伟", "8001", "1001").await;
+    let reloads_before = sim.dialplan_reloads();
+
+    let restarting = {
+        let sim = sim.clone();
+        tokio::spawn(async move { sim.restart_with_downtime(Duration::from_secs(2)).await })
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while api.get("/api/v1/dashboard").await.body["pbx"]["connected"] != false {
+        assert!(Instant::now() < deadline, "the daemon never noticed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let answer = api
+        .send(
+            Method::PUT,
+            "/api/v1/settings/call-flow",
+            Some(json!({"survey": true})),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert_eq!(answer.body["pending"], true);
+    assert!(include(&daemon).contains("[coocenter-survey]"));
+    assert_eq!(sim.dialplan_reloads(), reloads_before);
+
+    restarting.await.unwrap().unwrap();
+    wait_connected(&mut api).await;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let state = api.get("/api/v1/settings/call-flow").await.body;
+        if state["pending"] == false {
+            break;
+        }
+        assert!(Instant::now() < deadline, "still pending: {state}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(sim.dialplan_reloads(), reloads_before + 1);
+    assert_eq!(sim.db_get("coocenter_job", "1001").as_deref(), Some("8001"));
+}
+
+#[tokio::test]
+async fn survey_scores_assignment_and_screen_pop_follow_the_calls() {
+    let sim = simulator().await;
+    let daemon = common::pbx::daemon_for(&sim, AMI_SECRET).await;
+    let mut api = daemon.api();
+    api.first_login().await;
+    wait_connected(&mut api).await;
+    let zhang = create_agent(&mut api, "张伟", "8001", "1001").await;
+    create_agent(&mut api, "王芳", "8002", "1002").await;
+    let mut settings = full_settings();
+    settings["start_prompt"] = Value::Null;
+    settings["end_prompt"] = Value::Null;
+    settings["screen_pop_outbound"] =
+        json!("http://crm.local/out/{caller}?agent={job_number}&q={queue}");
+    let answer = api
+        .send(Method::PUT, "/api/v1/settings/call-flow", Some(settings))
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+
+    let mut agent = daemon.api();
+    assert_eq!(
+        agent.login("8001", "ext-pass-1").await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        agent.get("/api/v1/me").await.body["screen_pop"],
+        Value::Null
+    );
+
+    // First call: 张伟 answers; the unassigned customer becomes his; the page gets the pop.
+    let wait_ringing = |sim: &SimHandle, call| {
+        let sim = sim.clone();
+        async move {
+            wait_for("ringing", || {
+                matches!(
+                    sim.call_state(call),
+                    Some(coocenterd::simulator::CallState::Ringing { .. })
+                )
+            })
+            .await
+        }
+    };
+    let call = sim.place_call("222", "13800138000", "李女士").unwrap();
+    wait_ringing(&sim, call).await;
+    sim.answer(call, "PJSIP/1001").unwrap();
+    wait_for("the assignment", || {
+        sim.db_get("coocenter_agent", "13800138000").as_deref() == Some("PJSIP/1001")
+    })
+    .await;
+    let assigned: Option<i64> = daemon
+        .db()
+        .query_row(
+            "SELECT assigned_agent_id FROM customers WHERE number = '13800138000'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(assigned, Some(zhang));
+    let me = agent.get("/api/v1/me").await.body;
+    let pop = &me["screen_pop"];
+    let uniqueid = pop["uniqueid"].as_str().expect("a screen pop").to_string();
+    // 隐藏电话号码 is on and 张伟 is an ordinary agent: the number is masked here too.
+    assert_eq!(
+        pop["url"],
+        format!("https://crm.example/pop?tel=138%2A%2A%2A%2A8000&q=222&agent=8001&id={uniqueid}")
+    );
+    assert_eq!(pop["direction"], "inbound");
+
+    // The caller rates 4 after 张伟 hangs up.
+    sim.answer_survey(call, 4);
+    sim.hangup_agent(call).unwrap();
+    wait_for("the survey result", || {
+        count(&daemon, "SELECT count(*) FROM survey_results") == 1
+    })
+    .await;
+    let (uid, queue, job, score): (String, String, String, i64) = daemon
+        .db()
+        .query_row(
+            "SELECT uniqueid, queue, job_number, score FROM survey_results",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (uid.as_str(), queue.as_str(), job.as_str(), score),
+        (uniqueid.as_str(), "222", "8001", 4)
+    );
+    assert_eq!(
+        agent.get("/api/v1/me").await.body["screen_pop"],
+        Value::Null
+    );
+
+    // Second call of the same customer, answered by 王芳: still 张伟's customer.
+    let call = sim.place_call("222", "13800138000", "李女士").unwrap();
+    wait_ringing(&sim, call).await;
+    sim.answer(call, "PJSIP/1002").unwrap();
+    sim.answer_survey(call, 2);
+    sim.hangup_agent(call).unwrap();
+    wait_for("the second survey result", || {
+        count(&daemon, "SELECT count(*) FROM survey_results") == 2
+    })
+    .await;
+    assert_eq!(
+        sim.db_get("coocenter_agent", "13800138000").as_deref(),
+        Some("PJSIP/1001")
+    );
+    assert_eq!(
+        count(
+            &daemon,
+            &format!("SELECT count(*) FROM customers WHERE assigned_agent_id = {zhang}")
+        ),
+        1
+    );
+
+    // An outbound call 张伟 dials: the outbound template, once the far end answers.
+    let out = sim.outbound_call("PJSIP/1001", "02088886666").unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        agent.get("/api/v1/me").await.body["screen_pop"],
+        Value::Null
+    );
+    sim.outbound_answer(out).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let pop = loop {
+        let pop = agent.get("/api/v1/me").await.body["screen_pop"].clone();
+        if !pop.is_null() {
+            break pop;
+        }
+        assert!(Instant::now() < deadline, "no outbound screen pop");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(pop["direction"], "outbound");
+    assert_eq!(
+        pop["url"],
+        "http://crm.local/out/020%2A%2A%2A%2A6666?agent=8001&q="
+    );
+    sim.outbound_hangup(out).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !agent.get("/api/v1/me").await.body["screen_pop"].is_null() {
+        assert!(
+            Instant::now() < deadline,
+            "the outbound pop outlived the call"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // The report: per agent, count, average, distribution.
+    let report = api.get("/api/v1/reports/survey").await;
+    assert_eq!(report.status, StatusCode::OK, "{}", report.body);
+    let agents = report.body["agents"].as_array().unwrap();
+    assert_eq!(agents.len(), 2);
+    assert_eq!(agents[0]["job_number"], "8001");
+    assert_eq!(agents[0]["count"], 1);
+    assert_eq!(agents[0]["average"], 4.0);
+    assert_eq!(agents[0]["distribution"], json!([0, 0, 0, 1, 0]));
+    assert_eq!(agents[1]["job_number"], "8002");
+    assert_eq!(agents[1]["distribution"], json!([0, 1, 0, 0, 0]));
+    assert_eq!(report.body["total"]["count"], 2);
+    assert_eq!(report.body["total"]["average"], 3.0);
+    let bad = api.get("/api/v1/reports/survey?from=2026-13-01").await;
+    assert_eq!(
+        (bad.status, bad.code()),
+        (StatusCode::BAD_REQUEST, "invalid_date")
+    );
+    let bad = api
+        .get("/api/v1/reports/survey?from=2026-05-02&to=2026-05-01")
+        .await;
+    assert_eq!(
+        (bad.status, bad.code()),
+        (StatusCode::BAD_REQUEST, "invalid_range")
+    );
+    let empty = api
+        .get("/api/v1/reports/survey?from=2020-01-01&to=2020-01-31")
+        .await;
+    assert_eq!(empty.body["agents"], json!([]));
+
+    // Agents may not read or change the settings.
+    let refused = agent.get("/api/v1/settings/call-flow").await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let unchanged: i64 = count(
+        &daemon,
+        "SELECT count(*) FROM settings WHERE key = 'call_flow'",
+    );
+    assert_eq!(unchanged, 1);
+}
