@@ -8,5 +8,6 @@
 //! May call: the filesystem and `tokio` (blocking work on the blocking pool). It never calls
 //! the http layer; the http layer calls it.
 
+pub mod audio;
 pub mod range;
 pub mod voicemail;
