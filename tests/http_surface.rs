@@ -349,6 +349,11 @@ async fn openapi_documents_every_route() {
         ("GET", "/api/v1/voicemail"),
         ("GET", "/api/v1/voicemail/{id}/audio"),
         ("DELETE", "/api/v1/voicemail/{id}"),
+        ("GET", "/api/v1/prompts"),
+        ("POST", "/api/v1/prompts"),
+        ("GET", "/api/v1/prompts/{name}/audio"),
+        ("DELETE", "/api/v1/prompts/{name}"),
+        ("POST", "/api/v1/tts"),
     ];
     for (method, path) in fixed {
         assert!(

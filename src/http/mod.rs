@@ -37,6 +37,8 @@ pub struct AppState {
     pub pbx_manual: std::path::PathBuf,
     /// The voicemail spool's index, kept current by polling.
     pub voicemail: Arc<crate::media::voicemail::VoicemailWatcher>,
+    /// The voice prompts folder and its index (语音管理).
+    pub prompts: Arc<crate::media::prompts::PromptStore>,
     pub sessions: Sessions,
     pub hostname: String,
     pub tls_fingerprint: String,
@@ -60,6 +62,7 @@ pub fn router(
     firmware: crate::firmware::service::FirmwareService,
     pbx_manual: std::path::PathBuf,
     voicemail: Arc<crate::media::voicemail::VoicemailWatcher>,
+    prompts: Arc<crate::media::prompts::PromptStore>,
     sessions: Sessions,
     hostname: String,
     tls_fingerprint: String,
@@ -80,6 +83,7 @@ pub fn router(
         firmware,
         pbx_manual,
         voicemail,
+        prompts,
         sessions,
         hostname,
         tls_fingerprint,

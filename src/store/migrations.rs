@@ -119,6 +119,21 @@ fn steps() -> Migrations<'static> {
         CREATE INDEX oplog_agent ON oplog(job_number);
         "#,
         ),
+        // Voice prompts (语音管理, branch audio): `name` is the ASCII file stem Asterisk and
+        // the call-flow settings refer to, `display_name` what the administrator called it.
+        M::up(
+            r#"
+        CREATE TABLE prompts (
+            name           TEXT PRIMARY KEY,
+            display_name   TEXT NOT NULL UNIQUE,
+            file_name      TEXT NOT NULL UNIQUE,
+            source_format  TEXT NOT NULL CHECK (source_format IN ('mp3', 'wav', 'browser', 'tts')),
+            size_bytes     INTEGER NOT NULL,
+            duration_ms    INTEGER NOT NULL,
+            created_at     INTEGER NOT NULL
+        );
+        "#,
+        ),
     ])
 }
 

@@ -11,6 +11,7 @@ pub mod audit;
 pub mod calls;
 mod migrations;
 pub mod oplog;
+pub mod prompts;
 pub mod queues;
 pub mod settings;
 

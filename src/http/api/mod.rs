@@ -11,12 +11,14 @@ pub mod dashboard;
 pub mod firmware;
 pub mod me;
 pub mod oplog;
+pub mod prompts;
 pub mod queues;
 pub mod session;
 pub mod voicemail;
 
 use std::sync::Arc;
 
+use axum::extract::DefaultBodyLimit;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::Router;
@@ -48,7 +50,8 @@ use super::AppState;
         (name = "oplog", description = "Operation log (manual §8) and audit trail"),
         (name = "agent page", description = "An agent's own page: state, pause, unpause"),
         (name = "firmware", description = "Field upgrades through RAUC"),
-        (name = "voicemail", description = "Customer voicemail of the queue mailboxes (manual §7)")
+        (name = "voicemail", description = "Customer voicemail of the queue mailboxes (manual §7)"),
+        (name = "prompts", description = "Voice prompts: upload, record, TTS (manual §9.1)")
     )
 )]
 struct ApiDoc;
@@ -84,6 +87,16 @@ pub fn routes() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
         .routes(routes!(voicemail::list))
         .routes(routes!(voicemail::audio))
         .routes(routes!(voicemail::delete))
+        // Voice prompts: the upload streams its own size limit (prompts.max_upload_mb), so
+        // the JSON body limit does not apply to it.
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(prompts::list, prompts::upload))
+                .layer(DefaultBodyLimit::disable()),
+        )
+        .routes(routes!(prompts::audio))
+        .routes(routes!(prompts::delete))
+        .routes(routes!(prompts::tts))
         .split_for_parts()
 }
 
