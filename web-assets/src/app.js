@@ -33,6 +33,7 @@ import { OplogPage } from './pages/oplog.js';
 import { AgentHomePage } from './pages/agent-home.js';
 import { FirmwarePage } from './pages/firmware.js';
 import { AdminManualPage, PbxManualPage } from './pages/manuals.js';
+import { PromptsPage } from './pages/prompts.js';
 
 const HOME = '/dashboard';
 const AGENT_HOME = '/agent';
@@ -51,6 +52,7 @@ function resolvePage(path) {
   if (path === '/agents') return { title: t('nav.agents'), view: html`<${AgentsPage} />` };
   if (path === '/queues') return { title: t('nav.queues'), view: html`<${QueuesPage} />` };
   if (path === '/oplog') return { title: t('nav.oplog'), view: html`<${OplogPage} />` };
+  if (path === '/advanced/prompts') return { title: t('nav.prompts'), view: html`<${PromptsPage} />` };
   const nav = NAV_PAGES.get(path);
   if (nav) {
     const title = t(`nav.${nav.key}`);
