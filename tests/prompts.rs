@@ -126,6 +126,8 @@ async fn an_mp3_is_converted_listed_played_and_audited() {
     assert_eq!(listed.status, StatusCode::OK);
     assert_eq!(listed.body["prompts"], json!([]));
     assert_eq!(listed.body["max_upload_seconds"], 60);
+    // Starting created nothing of Asterisk's: the folder comes with the first upload.
+    assert!(!prompts_dir(&daemon).exists());
 
     let answer = upload(
         &mut api,

@@ -178,7 +178,7 @@ impl Drop for StagedUpload {
 }
 
 impl PromptStore {
-    /// Opens the folder (creating it), clearing what an interrupted write left behind:
+    /// Opens the folder, clearing what an interrupted write left behind:
     /// hidden temporary files, converted files without a row, rows without a file.
     pub async fn open(
         dir: PathBuf,
@@ -186,14 +186,18 @@ impl PromptStore {
         limits: PromptLimits,
         tts: TtsEngine,
     ) -> Result<PromptStore, PromptError> {
-        fs::create_dir_all(&dir)?;
+        // The folder is created by the first upload: starting must not fail, nor create
+        // Asterisk's folders, on a machine without them. When it is missing there is
+        // nothing to clear, and rows are kept (it may be an unmounted disk, not a loss).
         let rows = store.call(|conn| prompt_rows::list(conn)).await?;
-        let (stale_files, missing) = {
+        let (stale_files, missing) = if dir.is_dir() {
             let dir = dir.clone();
             let rows = rows.clone();
             tokio::task::spawn_blocking(move || clean_folder(&dir, &rows))
                 .await
                 .map_err(|err| std::io::Error::other(err.to_string()))??
+        } else {
+            (0, vec![])
         };
         if stale_files > 0 {
             log::warn!(
@@ -251,6 +255,7 @@ impl PromptStore {
 
     /// Starts receiving an upload.
     pub async fn stage(&self) -> Result<StagedUpload, PromptError> {
+        tokio::fs::create_dir_all(&self.dir).await?;
         let free = free_bytes(&self.dir)?;
         let path = self.dir.join(format!("{UPLOAD_PREFIX}{}", random_suffix()));
         let file = tokio::fs::OpenOptions::new()
@@ -351,6 +356,7 @@ impl PromptStore {
             duration_ms: converted.duration_ms as i64,
             created_at: crate::store::now_millis(),
         };
+        tokio::fs::create_dir_all(&self.dir).await?;
         let needed = converted.wav.len() as u64 + FLASH_RESERVE_BYTES;
         let free = free_bytes(&self.dir)?;
         if free < needed {
@@ -410,6 +416,7 @@ impl PromptStore {
     /// Speaks `text` with the TTS engine and converts the result; nothing is saved.
     pub async fn synthesize(&self, text: &str) -> Result<Transcoded, PromptError> {
         self.tts.prepare_text(text)?;
+        tokio::fs::create_dir_all(&self.dir).await?;
         let out = TempFile(
             self.dir
                 .join(format!("{TTS_PREFIX}{}.wav", random_suffix())),

@@ -141,7 +141,12 @@ function useUpload(onSaved) {
       setUpload(null);
     }
   }
-  return { upload, error, errorField, done, run, clear: () => setDone('') };
+  function fail(message) {
+    setDone('');
+    setErrorField(null);
+    setError(message);
+  }
+  return { upload, error, errorField, done, run, fail, clear: () => setDone('') };
 }
 
 function FileUpload({ limits, onSaved }) {
@@ -207,7 +212,11 @@ function FileUpload({ limits, onSaved }) {
       error=${up.error}
       errorField=${up.errorField}
       done=${up.done}
-      onUpload=${() => up.run({ name, blob: file, fileName: file.name, source: 'file' })}
+      onUpload=${() => {
+        // Refused here at once rather than after sending megabytes (the server checks too).
+        if (file.size > limits.max_upload_mb * 1024 * 1024) up.fail(t('prompts.tooLarge', { mb: limits.max_upload_mb }));
+        else up.run({ name, blob: file, fileName: file.name, source: 'file' });
+      }}
     />
   <//>`;
 }
