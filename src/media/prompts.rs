@@ -615,6 +615,42 @@ mod tests {
         assert_eq!(use_in_call_flow(Some("not json"), "welcome"), None);
     }
 
+    fn staged(dir: &Path, max_bytes: u64, room: u64) -> StagedUpload {
+        let path = dir.join(".upload-test");
+        StagedUpload {
+            file: Some(tokio::fs::File::from_std(fs::File::create(&path).unwrap())),
+            path,
+            written: 0,
+            max_bytes,
+            room,
+            free: room + FLASH_RESERVE_BYTES,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_staged_upload_stops_at_the_size_limit_and_at_the_free_space() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut upload = staged(dir.path(), 2 * 1024 * 1024, 1 << 40);
+        upload.write(&[0; 1024 * 1024]).await.unwrap();
+        upload.write(&[0; 1024 * 1024]).await.unwrap();
+        let err = upload.write(&[0]).await.unwrap_err();
+        assert!(
+            matches!(err, PromptError::UploadTooLarge { limit_mb: 2 }),
+            "{err}"
+        );
+        drop(upload);
+        // Dropping it removes the staged file.
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+
+        let mut upload = staged(dir.path(), 1 << 40, 1000);
+        upload.write(&[0; 1000]).await.unwrap();
+        let err = upload.write(&[0]).await.unwrap_err();
+        assert!(
+            matches!(err, PromptError::NoSpace { needed, free } if needed == 1001 + FLASH_RESERVE_BYTES && free == 1000 + FLASH_RESERVE_BYTES),
+            "{err}"
+        );
+    }
+
     #[test]
     fn temporary_names_are_recognised() {
         assert!(is_temporary(".upload-0011"));
