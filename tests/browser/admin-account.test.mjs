@@ -34,7 +34,7 @@ const SECTIONS = [
   { key: 'recordings', path: '/recordings', zh: '录音列表', en: 'Recordings' },
   { key: 'voicemail', path: '/voicemail', zh: '客户留言', en: 'Voicemail' },
   { key: 'oplog', path: '/oplog', zh: '操作日志', en: 'Operation log', page: 'oplog-page' },
-  { key: 'prompts', path: '/advanced/prompts', zh: '语音管理', en: 'Voice prompts', group: 'advanced' },
+  { key: 'prompts', path: '/advanced/prompts', zh: '语音管理', en: 'Voice prompts', group: 'advanced', page: 'prompts-page' },
   { key: 'settings', path: '/advanced/settings', zh: '其他设置', en: 'Other settings', group: 'advanced' },
   { key: 'customTable', path: '/advanced/custom-table', zh: '自定义表', en: 'Custom table', group: 'advanced' },
   { key: 'manualAdmin', path: '/manual/admin', zh: '管理员手册', en: 'Admin manual', page: 'manual-admin-page' },
