@@ -432,6 +432,17 @@ async fn a_prompt_played_by_the_call_flow_cannot_be_deleted() {
     let dir = prompts_dir(&daemon);
     let folder_before = folder(&dir);
     let rows_before = rows(&daemon);
+    let call_flow = || -> String {
+        daemon
+            .db()
+            .query_row(
+                "SELECT value FROM settings WHERE key = 'call_flow'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    let settings_before = call_flow();
     let answer = api
         .send(Method::DELETE, "/api/v1/prompts/welcome", None)
         .await;
@@ -451,6 +462,7 @@ async fn a_prompt_played_by_the_call_flow_cannot_be_deleted() {
     );
     assert_eq!(folder(&dir), folder_before);
     assert_eq!(rows(&daemon), rows_before);
+    assert_eq!(call_flow(), settings_before);
 
     let answer = api
         .send(Method::DELETE, "/api/v1/prompts/spare", None)
