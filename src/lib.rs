@@ -209,6 +209,28 @@ pub async fn start(config: Config) -> anyhow::Result<Daemon> {
             .await,
         ),
         recordings,
+        Arc::new(
+            media::prompts::PromptStore::open(
+                config.paths.prompts_dir.clone(),
+                store.clone(),
+                media::prompts::PromptLimits {
+                    max_seconds: config.prompts.max_upload_seconds.get() as u32,
+                    max_upload_bytes: config.prompts.max_upload_mb.get() * 1024 * 1024,
+                },
+                media::tts::TtsEngine {
+                    command: config.tts.command.clone(),
+                    max_chars: config.tts.max_text_chars.get() as usize,
+                    timeout: Duration::from_secs(config.tts.timeout_seconds.get()),
+                },
+            )
+            .await
+            .with_context(|| {
+                format!(
+                    "opening the prompts folder {}",
+                    config.paths.prompts_dir.display()
+                )
+            })?,
+        ),
         sessions,
         hostname,
         identity.fingerprint_sha256.clone(),

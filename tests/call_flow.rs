@@ -5,9 +5,8 @@
 //! stored from the PBX's user events and reported, the first answering agent assigned to a
 //! customer, and the agent page's screen pop.
 //!
-//! Prompts: the prompts API (branch audio) is not on this branch yet, so the test puts its
-//! two WAV prompts in the prompts folder and their rows in the `prompts` table of the shared
-//! contract directly.
+//! Prompts: the test puts its WAV prompts of exact lengths in the prompts folder and their
+//! rows in the `prompts` table directly (the upload itself is tested in `tests/prompts.rs`).
 
 mod common;
 

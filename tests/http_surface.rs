@@ -367,6 +367,11 @@ async fn openapi_documents_every_route() {
         ("GET", "/api/v1/settings/call-flow"),
         ("PUT", "/api/v1/settings/call-flow"),
         ("GET", "/api/v1/reports/survey"),
+        ("GET", "/api/v1/prompts"),
+        ("POST", "/api/v1/prompts"),
+        ("GET", "/api/v1/prompts/{name}/audio"),
+        ("DELETE", "/api/v1/prompts/{name}"),
+        ("POST", "/api/v1/tts"),
     ];
     for (method, path) in fixed {
         assert!(

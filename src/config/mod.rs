@@ -30,6 +30,8 @@ pub struct Config {
     pub agents: AgentsConfig,
     pub firmware: FirmwareConfig,
     pub log: LogConfig,
+    pub prompts: PromptsConfig,
+    pub tts: TtsConfig,
 }
 
 /// The HTTPS listener and its limits.
@@ -162,6 +164,53 @@ impl Default for FirmwareConfig {
             bus_address: None,
             keyring: PathBuf::from("/etc/rauc/ca.cert.pem"),
             max_bundle_mb: Bounded(512),
+        }
+    }
+}
+
+/// Voice prompt uploads (语音管理, manual §9.1); the folder is `paths.prompts_dir`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PromptsConfig {
+    /// Longest prompt accepted, in seconds (the answer-time prompts must fit in 10 s
+    /// together; a longer file may still serve elsewhere).
+    pub max_upload_seconds: Bounded<1, 600>,
+    /// Largest upload accepted, in MiB, counted while it streams in.
+    pub max_upload_mb: Bounded<1, 100>,
+}
+
+impl Default for PromptsConfig {
+    fn default() -> Self {
+        PromptsConfig {
+            max_upload_seconds: Bounded(60),
+            max_upload_mb: Bounded(10),
+        }
+    }
+}
+
+/// Text to speech (manual §9.1.3): the engine is a command run without a shell.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TtsConfig {
+    /// Program and arguments. `{out}` is replaced by the WAV file the engine must write,
+    /// `{text}` by the text; without `{text}` the text is written to the engine's standard
+    /// input (UTF-8). The default is espeak-ng's Mandarin voice.
+    pub command: Vec<String>,
+    /// Longest text accepted, in characters.
+    pub max_text_chars: Bounded<1, 5000>,
+    /// The engine is killed after this long.
+    pub timeout_seconds: Bounded<1, 600>,
+}
+
+impl Default for TtsConfig {
+    fn default() -> Self {
+        TtsConfig {
+            command: ["espeak-ng", "-v", "cmn", "-w", "{out}", "--stdin"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            max_text_chars: Bounded(300),
+            timeout_seconds: Bounded(30),
         }
     }
 }
@@ -300,6 +349,12 @@ impl Config {
                     .into(),
             );
         }
+        if self.tts.command.is_empty() || self.tts.command[0].is_empty() {
+            return Err("tts.command must name a program".into());
+        }
+        if !self.tts.command.iter().any(|arg| arg.contains("{out}")) {
+            return Err("tts.command must contain {out}, the WAV file the engine writes".into());
+        }
         if self.storage.data_dir.as_os_str().is_empty() {
             return Err("storage.data_dir must not be empty".into());
         }
@@ -365,6 +420,29 @@ mod tests {
             config.tls_paths().1,
             PathBuf::from("/var/lib/coocenter/tls/key.pem")
         );
+    }
+
+    #[test]
+    fn prompt_and_tts_settings_have_defaults_and_are_checked() {
+        let config = Config::parse("", "t.toml").unwrap();
+        assert_eq!(config.prompts.max_upload_seconds.get(), 60);
+        assert_eq!(config.prompts.max_upload_mb.get(), 10);
+        assert_eq!(config.tts.command[0], "espeak-ng");
+        let config = Config::parse(
+            "[prompts]\nmax_upload_seconds = 20\nmax_upload_mb = 2\n[tts]\ncommand = [\"my-tts\", \"--out={out}\", \"{text}\"]\nmax_text_chars = 50\n",
+            "t.toml",
+        )
+        .unwrap();
+        assert_eq!(config.prompts.max_upload_seconds.get(), 20);
+        assert_eq!(config.tts.command[1], "--out={out}");
+        let err = Config::parse("[tts]\ncommand = [\"my-tts\"]\n", "t.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("{out}"), "{err}");
+        let err = Config::parse("[prompts]\nmax_upload_mb = 0\n", "t.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("t.toml:2:"), "{err}");
     }
 
     #[test]

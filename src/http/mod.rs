@@ -42,6 +42,8 @@ pub struct AppState {
     pub voicemail: Arc<crate::media::voicemail::VoicemailWatcher>,
     /// The recordings index and the folders it reconciles with.
     pub recordings: Arc<crate::media::recordings::RecordingIndex>,
+    /// The voice prompts folder and its index (语音管理).
+    pub prompts: Arc<crate::media::prompts::PromptStore>,
     pub sessions: Sessions,
     pub hostname: String,
     pub tls_fingerprint: String,
@@ -69,6 +71,7 @@ pub fn router(
     pbx_manual: std::path::PathBuf,
     voicemail: Arc<crate::media::voicemail::VoicemailWatcher>,
     recordings: Arc<crate::media::recordings::RecordingIndex>,
+    prompts: Arc<crate::media::prompts::PromptStore>,
     sessions: Sessions,
     hostname: String,
     tls_fingerprint: String,
@@ -92,6 +95,7 @@ pub fn router(
         pbx_manual,
         voicemail,
         recordings,
+        prompts,
         sessions,
         hostname,
         tls_fingerprint,

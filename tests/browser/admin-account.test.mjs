@@ -34,7 +34,7 @@ const SECTIONS = [
   { key: 'recordings', path: '/recordings', zh: '录音列表', en: 'Recordings', page: 'recordings-page' },
   { key: 'voicemail', path: '/voicemail', zh: '客户留言', en: 'Voicemail', page: 'voicemail-page' },
   { key: 'oplog', path: '/oplog', zh: '操作日志', en: 'Operation log', page: 'oplog-page' },
-  { key: 'prompts', path: '/advanced/prompts', zh: '语音管理', en: 'Voice prompts', group: 'advanced' },
+  { key: 'prompts', path: '/advanced/prompts', zh: '语音管理', en: 'Voice prompts', group: 'advanced', page: 'prompts-page' },
   { key: 'settings', path: '/advanced/settings', zh: '其他设置', en: 'Other settings', group: 'advanced', page: 'call-flow-page' },
   { key: 'customTable', path: '/advanced/custom-table', zh: '自定义表', en: 'Custom table', group: 'advanced', page: 'custom-table-page' },
   { key: 'mail', path: '/advanced/mail', zh: '邮件通知', en: 'Mail notification', group: 'advanced', page: 'mail-page' },

@@ -308,6 +308,96 @@ export function uploadBundle(file, { onProgress, signal } = {}) {
   });
 }
 
+// 语音管理 (manual §9.1): prompts on flash, browser recordings and TTS.
+
+/** → { prompts: [{ name, display_name, file_name, source_format, size_bytes, duration_ms, created_at }], max_upload_seconds, max_upload_mb, max_name_chars, max_tts_chars } */
+export const promptsApi = {
+  list: () => request('GET', '/prompts'),
+  /** 409 prompt_in_use when the call-flow settings play it. */
+  remove: (name) => request('DELETE', `/prompts/${encodeURIComponent(name)}`),
+  audioUrl: (name, download = false) => `${BASE}/prompts/${encodeURIComponent(name)}/audio${download ? '?download=1' : ''}`,
+  /**
+   * Text → the converted WAV (not saved) as { blob, durationMs }. Refusals (empty or too
+   * long text, engine missing or failing) are thrown as ApiError with the server's message.
+   */
+  async tts(text) {
+    let res;
+    try {
+      res = await fetch(`${BASE}/tts`, {
+        method: 'POST',
+        headers: { Accept: 'audio/wav, application/json', 'Accept-Language': langTag(), 'Content-Type': 'application/json' },
+        body: JSON.stringify({ text }),
+        credentials: 'same-origin',
+        cache: 'no-store',
+        redirect: 'error',
+      });
+    } catch {
+      throw new ApiError(0, 'network', t('error.network'));
+    }
+    if (res.ok) {
+      return { blob: await res.blob(), durationMs: Number(res.headers.get('x-duration-ms')) || 0 };
+    }
+    let data = null;
+    try {
+      data = await res.json();
+    } catch {
+      data = null;
+    }
+    const e = data && typeof data === 'object' ? data.error : null;
+    const err = new ApiError(res.status, (e && e.code) || `http_${res.status}`, (e && e.message) || t('error.http', { status: res.status }), (e && e.field) || null);
+    if (res.status === 401) handlers.unauthorized(err);
+    else if (res.status === 403 && err.code === 'password_change_required') handlers.passwordChangeRequired(err);
+    throw err;
+  },
+};
+
+/**
+ * Uploads a prompt (multipart: name, source, file) with XMLHttpRequest for the progress
+ * bar: `onProgress(sent, total)`. `source` is 'file', 'browser' (a recording made on the
+ * page) or 'tts'. Resolves with the saved prompt (201); rejects with ApiError carrying the
+ * server's message and field (not audio, corrupt, empty, too long, too large, name taken…).
+ */
+export function uploadPrompt({ name, blob, fileName, source = 'file' }, { onProgress } = {}) {
+  return new Promise((resolve, reject) => {
+    const form = new FormData();
+    form.append('name', name);
+    form.append('source', source);
+    form.append('file', blob, fileName);
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', `${BASE}/prompts`);
+    xhr.setRequestHeader('Accept', 'application/json');
+    xhr.setRequestHeader('Accept-Language', langTag());
+    xhr.responseType = 'text';
+    if (onProgress) {
+      xhr.upload.onprogress = (e) => onProgress(e.loaded, e.lengthComputable ? e.total : blob.size);
+    }
+    xhr.onerror = () => reject(new ApiError(0, 'network', t('error.network')));
+    xhr.onload = () => {
+      let data = null;
+      try {
+        data = xhr.responseText ? JSON.parse(xhr.responseText) : null;
+      } catch {
+        data = null;
+      }
+      if (xhr.status >= 200 && xhr.status < 300) {
+        resolve(data);
+        return;
+      }
+      const e = data && typeof data === 'object' ? data.error : null;
+      const err = new ApiError(
+        xhr.status,
+        (e && e.code) || `http_${xhr.status}`,
+        (e && e.message) || t('error.http', { status: xhr.status }),
+        (e && typeof e.field === 'string' && e.field) || null,
+      );
+      if (xhr.status === 401) handlers.unauthorized(err);
+      else if (xhr.status === 403 && err.code === 'password_change_required') handlers.passwordChangeRequired(err);
+      reject(err);
+    };
+    xhr.send(form);
+  });
+}
+
 /**
  * The administrator manual (our own static HTML in dist/manual/, not the API) for `lang`:
  * → the HTML text. Its URL is `adminManualUrl(lang)`.

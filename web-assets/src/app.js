@@ -39,6 +39,7 @@ import { DataDeletionPage } from './pages/data-deletion.js';
 import { RecordingsPage } from './pages/recordings.js';
 import { VoicemailPage } from './pages/voicemail.js';
 import { CallFlowPage } from './pages/call-flow.js';
+import { PromptsPage } from './pages/prompts.js';
 
 const HOME = '/dashboard';
 const AGENT_HOME = '/agent';
@@ -63,6 +64,7 @@ function resolvePage(path) {
   if (path === '/recordings') return { title: t('nav.recordings'), view: html`<${RecordingsPage} />` };
   if (path === '/voicemail') return { title: t('nav.voicemail'), view: html`<${VoicemailPage} />` };
   if (path === '/advanced/settings') return { title: t('nav.settings'), view: html`<${CallFlowPage} />` };
+  if (path === '/advanced/prompts') return { title: t('nav.prompts'), view: html`<${PromptsPage} />` };
   const nav = NAV_PAGES.get(path);
   if (nav) {
     const title = t(`nav.${nav.key}`);

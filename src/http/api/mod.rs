@@ -14,6 +14,7 @@ pub mod firmware;
 pub mod mail;
 pub mod me;
 pub mod oplog;
+pub mod prompts;
 pub mod queues;
 pub mod recordings;
 pub mod session;
@@ -21,6 +22,7 @@ pub mod voicemail;
 
 use std::sync::Arc;
 
+use axum::extract::DefaultBodyLimit;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::Router;
@@ -55,7 +57,8 @@ use super::AppState;
         (name = "voicemail", description = "Customer voicemail of the queue mailboxes (manual §7)"),
         (name = "recordings", description = "Call recordings: search, play, download, delete, notes (manual §6)"),
         (name = "crm", description = "Custom table (manual §9.3), data deletion and mail notification (manual §9.2)"),
-        (name = "call flow", description = "Call-flow settings (其他设置, manual §9.2) and the survey report")
+        (name = "call flow", description = "Call-flow settings (其他设置, manual §9.2) and the survey report"),
+        (name = "prompts", description = "Voice prompts: upload, record, TTS (manual §9.1)")
     )
 )]
 struct ApiDoc;
@@ -105,6 +108,16 @@ pub fn routes() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
         .routes(routes!(mail::send_test))
         .routes(routes!(call_flow::get, call_flow::put))
         .routes(routes!(call_flow::survey_report))
+        // Voice prompts: the upload streams its own size limit (prompts.max_upload_mb), so
+        // the JSON body limit does not apply to it.
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(prompts::list, prompts::upload))
+                .layer(DefaultBodyLimit::disable()),
+        )
+        .routes(routes!(prompts::audio))
+        .routes(routes!(prompts::delete))
+        .routes(routes!(prompts::tts))
         .split_for_parts()
 }
 

@@ -26,6 +26,11 @@ const CHROMIUM_ARGS = [
   '--disable-component-update',
   '--disable-sync',
 ];
+/**
+ * Chromium's fake microphone and camera (a generated tone), with the permission prompt
+ * answered yes: for journeys that record (语音管理 录音). Pass as openBrowser({ args }).
+ */
+export const FAKE_MEDIA_ARGS = ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'];
 const URL_RE = /https:\/\/127\.0\.0\.1:\d+\//;
 const START_TIMEOUT_MS = 30_000;
 
@@ -154,8 +159,8 @@ function isLoopback(hostname) {
  * every request that is not to loopback. Collects page errors, CSP reports, blocked
  * requests and the API requests made (with their Accept-Language).
  */
-export async function openBrowser() {
-  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+export async function openBrowser({ args = [] } = {}) {
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_ARGS, ...args] });
   const { context, page, log } = await openContext(browser);
   return { browser, context, page, log };
 }
@@ -202,7 +207,7 @@ export async function openContext(browser) {
  * `FAILED-<prefix>-stepNN.png`), so that journeys running at the same time (node --test runs
  * files in parallel) never delete each other's files.
  */
-const PREFIXED_JOURNEYS = ['dashboard', 'console', 'agents', 'manuals', 'firmware', 'custom-table', 'voicemail', 'recordings'];
+const PREFIXED_JOURNEYS = ['dashboard', 'console', 'agents', 'manuals', 'firmware', 'custom-table', 'voicemail', 'recordings', 'prompts'];
 const ownedBy = (f, prefix) => f.startsWith(`${prefix}-`) || f.startsWith(`FAILED-${prefix}-`);
 
 /**
