@@ -307,14 +307,16 @@ fn facts_of_found_file(
             .or(Some((job.clone(), agent_name.unwrap_or_default()))),
         None => None,
     };
+    let customer_number = name.customer_number.unwrap_or(number);
+    let customer_name = crm_name(conn, &customer_number)?.unwrap_or(caller_name);
     Ok(NewRecording {
         uniqueid: name.uniqueid,
         dir: dir.to_string(),
         file: file.to_string(),
         started_at,
         duration_ms: duration,
-        customer_number: name.customer_number.unwrap_or(number),
-        customer_name: caller_name,
+        customer_number,
+        customer_name,
         queue: name.queue.or(queue),
         agent_job: agent.as_ref().map(|a| a.0.clone()),
         agent_name: agent.map(|a| a.1),
@@ -358,6 +360,8 @@ pub fn announced(
     let (number, caller_name) = call
         .map(|c| (c.caller_number, c.caller_name))
         .unwrap_or_default();
+    let customer_number = name.customer_number.clone().unwrap_or(number);
+    let customer_name = crm_name(conn, &customer_number)?.unwrap_or(caller_name);
     let agent = match &name.agent_job {
         Some(job) => crate::store::agents::holder_of_job_number(conn, job, None)?
             .map(|a| (a.job_number, a.name)),
@@ -369,8 +373,8 @@ pub fn announced(
         file,
         started_at: now_ms,
         duration_ms: None,
-        customer_number: name.customer_number.unwrap_or(number),
-        customer_name: caller_name,
+        customer_number,
+        customer_name,
         queue,
         agent_job: agent.as_ref().map(|a| a.0.clone()),
         agent_name: agent.map(|a| a.1),
@@ -412,6 +416,14 @@ pub fn refresh_file_facts(conn: &rusqlite::Connection, uniqueid: &str) -> rusqli
         }
     }
     Ok(())
+}
+
+/// The customer's name from the CRM (自定义表's customers), which beats the caller-ID name.
+fn crm_name(conn: &rusqlite::Connection, number: &str) -> rusqlite::Result<Option<String>> {
+    if number.is_empty() {
+        return Ok(None);
+    }
+    crate::store::customers::name_of(conn, number)
 }
 
 /// Why a recording's file cannot be served.

@@ -388,8 +388,11 @@ fn where_clause(filter: &Filter, scope: &Scope) -> (String, Vec<Value>) {
             led_queues,
             team,
         } => {
+            // `+column`: the scope is broad (a leader sees a good part of the index), so it
+            // must not be what SQLite picks an index for; the other filters, or the
+            // newest-first scan, narrow far better.
             clauses.push(format!(
-                "(queue IN ({}) OR agent_job = ? OR (queue IS NULL AND agent_job IN ({})))",
+                "(+queue IN ({}) OR +agent_job = ? OR (+queue IS NULL AND +agent_job IN ({})))",
                 placeholders(led_queues.len()),
                 placeholders(team.len())
             ));

@@ -74,7 +74,7 @@ test('管理员手册 and PBX手册 (manual §11, §12)', { timeout: 180_000 }, 
     await expectAttr(byId('manual-content'), 'data-lang', 'zh');
     await expectText(byId('manual-content').locator('h1'), 'CooCenter 呼叫中心 管理员手册');
     const text = await byId('manual-content').innerText();
-    for (const words of ['登录与证书', '管理员账户', '监控显示', '坐席管理', '队列管理', '操作日志', '坐席页面', '控制台访问', '固件升级', 'PBX设置', '9999', '录音列表', '客户留言', '高级设置', '尚未开放']) {
+    for (const words of ['登录与证书', '管理员账户', '监控显示', '坐席管理', '队列管理', '操作日志', '坐席页面', '控制台访问', '固件升级', 'PBX设置', '9999', '录音列表', '客户留言', '高级设置', '语音管理', '其他设置', '自定义表']) {
       assert.ok(text.includes(words), `the Chinese manual mentions ${words}`);
     }
     // Rendered inside the console (no frame), with the console's styles.

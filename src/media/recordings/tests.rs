@@ -87,6 +87,26 @@ fn durations_come_from_the_header_and_size() {
 }
 
 #[test]
+fn the_crm_name_of_a_customer_is_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let flash = dir.path().join("monitor");
+    let mut conn = open_in_memory();
+    crate::store::customers::upsert(&conn, "13800138000", "王经理", &serde_json::Map::new())
+        .unwrap();
+    write_wav(
+        &flash.join("in-20261128-101500-222-8002-13800138000-1764324900.17.wav"),
+        100,
+    );
+    reconcile(&mut conn, std::slice::from_ref(&flash)).unwrap();
+    assert_eq!(all(&conn)[0].customer_name, "王经理");
+    let announced = announced(&conn, "1.1", "/m/1.1.wav", Some("222".into()), 5).unwrap();
+    assert_eq!(
+        announced.customer_name, "",
+        "no queue call, no CRM entry: no name"
+    );
+}
+
+#[test]
 fn reconcile_finds_new_files_and_forgets_deleted_ones() {
     let dir = tempfile::tempdir().unwrap();
     let flash = dir.path().join("monitor");
