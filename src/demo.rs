@@ -156,7 +156,7 @@ pub const SEEDED_RECORDINGS: usize = 48;
 /// search and the start-up reconcile indexes them like files found on a box. Customers are
 /// `13800138000` … `13800138047` (the n-th recording's number ends in 8000 + n); every eighth
 /// is an agent's own outbound call (DOUT), every twelfth an automatic one. Each file is a
-/// few seconds of tone. Does nothing when the folder already holds files.
+/// few seconds of the simulator's recorded murmur. Does nothing when the folder already holds files.
 #[cfg(feature = "simulator")]
 pub fn seed_recordings(
     monitor: &Path,
@@ -186,29 +186,8 @@ pub fn seed_recordings(
             at.format("%Y%m%d-%H%M%S")
         );
         let dir = monitor.join(at.format("%Y/%m/%d").to_string());
-        std::fs::create_dir_all(&dir)?;
-        write_tone(
-            &dir.join(name),
-            2 + (n % 5) as u32,
-            300.0 + (n % 7) as f64 * 40.0,
-        )
-        .map_err(std::io::Error::other)?;
+        crate::simulator::write_recording_file(&dir.join(name), 2 + (n % 5) as i64)
+            .map_err(std::io::Error::other)?;
     }
     Ok(())
-}
-
-#[cfg(feature = "simulator")]
-fn write_tone(path: &Path, seconds: u32, hz: f64) -> Result<(), hound::Error> {
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: 8000,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut writer = hound::WavWriter::create(path, spec)?;
-    for i in 0..seconds * 8000 {
-        let t = f64::from(i) / 8000.0;
-        writer.write_sample(((t * hz * std::f64::consts::TAU).sin() * 3000.0) as i16)?;
-    }
-    writer.finalize()
 }

@@ -34,28 +34,9 @@ async fn simulator() -> SimHandle {
     .unwrap()
 }
 
-/// A mono 8 kHz 16-bit WAV of `ms` milliseconds of a quiet tone.
-fn write_wav(path: &Path, ms: u32) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: 8000,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut writer = hound::WavWriter::create(path, spec).unwrap();
-    for i in 0..(8 * ms) {
-        let t = f64::from(i) / 8000.0;
-        writer
-            .write_sample((1000.0 * (2.0 * std::f64::consts::PI * 440.0 * t).sin()) as i16)
-            .unwrap();
-    }
-    writer.finalize().unwrap();
-}
-
 fn add_prompt(daemon: &TestDaemon, name: &str, ms: u32) {
     let file = daemon.dir.path().join("sounds").join(format!("{name}.wav"));
-    write_wav(&file, ms);
+    common::write_wav(&file, ms);
     let size = std::fs::metadata(&file).unwrap().len() as i64;
     daemon
         .db()
@@ -201,7 +182,7 @@ async fn settings_are_checked_written_reloaded_and_every_refusal_changes_nothing
     add_prompt(&daemon, "long", 8000);
     // Asterisk's digit sounds: 500 ms each, so job number 8001 takes 2.0 s.
     for d in 0..10 {
-        write_wav(
+        common::write_wav(
             &daemon.dir.path().join("digits").join(format!("{d}.wav")),
             500,
         );

@@ -173,7 +173,7 @@ async fn an_mp3_is_converted_listed_played_and_audited() {
     let download = fetch(&api, "/api/v1/prompts/prompt/audio?download=1", None).await;
     assert_eq!(
         download.headers()["content-disposition"],
-        "attachment; filename=\"prompt.wav\""
+        "attachment; filename=\"prompt.wav\"; filename*=UTF-8''prompt.wav"
     );
     assert_eq!(
         fetch(&api, "/api/v1/prompts/nope/audio", None)

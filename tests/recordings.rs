@@ -15,22 +15,6 @@ use common::{Api, TestDaemon};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-/// A real 8 kHz mono 16-bit WAV of `ms` milliseconds.
-fn write_wav(path: &Path, ms: u32) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: 8000,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(path, spec).unwrap();
-    for i in 0..(8 * ms) {
-        w.write_sample(((i % 40) as i16 - 20) * 300).unwrap();
-    }
-    w.finalize().unwrap();
-}
-
 /// A recording named as our dialplan names them (`<type>-<day>-<time>-<queue>-<job>-<number>-<uniqueid>`),
 /// in its date folder.
 fn recording(root: &Path, stem: &str) -> PathBuf {
@@ -40,7 +24,7 @@ fn recording(root: &Path, stem: &str) -> PathBuf {
         .join(&day[4..6])
         .join(&day[6..])
         .join(format!("{stem}.wav"));
-    write_wav(&path, 1000);
+    common::write_wav(&path, 1000);
     path
 }
 
@@ -428,7 +412,7 @@ async fn bad_ids_and_paths_touch_nothing() {
     let (flash, _) = roots(dir.path());
     let flash = flash.canonicalize().unwrap();
     let secret = dir.path().join("secret.wav");
-    write_wav(&secret, 100);
+    common::write_wav(&secret, 100);
     std::os::unix::fs::symlink(&secret, flash.join("1777190960.0.wav")).unwrap();
     let daemon = start(dir).await;
     let mut api = admin(&daemon).await;

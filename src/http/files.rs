@@ -11,6 +11,23 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use super::error::ApiError;
 use crate::media::range::{self, RangeDecision};
 
+/// `?download=1`: save the file instead of playing it.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+pub struct DownloadQuery {
+    /// 1 to download instead of playing.
+    pub download: Option<u8>,
+}
+
+impl DownloadQuery {
+    pub fn disposition(&self) -> Disposition {
+        if self.download == Some(1) {
+            Disposition::Attachment
+        } else {
+            Disposition::Inline
+        }
+    }
+}
+
 /// How the browser should treat the file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Disposition {

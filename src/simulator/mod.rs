@@ -64,7 +64,7 @@ pub use config::{
 };
 pub use demo::{DemoAgent, DemoQueue, DemoScenario};
 pub use outbound::OutboundId;
-pub use queue::{CallEnd, CallId, CallState};
+pub use queue::{write_recording_file, CallEnd, CallId, CallState};
 pub use server::{SimHandle, Simulator};
 
 use std::net::SocketAddr;

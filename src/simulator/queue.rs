@@ -1952,29 +1952,31 @@ pub(crate) fn sample(rng: &mut impl Rng, r: &std::ops::RangeInclusive<Duration>)
 }
 
 /// Writes a recording as MixMonitor leaves it: 8 kHz mono 16-bit WAV, `seconds` of a quiet
-/// two-tone murmur (so a player shows it moving). Failures are logged, never fatal: a demo
-/// without its recordings still runs.
-fn write_recording(path: &str, seconds: i64) {
+/// two-tone murmur (so a player shows it moving).
+pub fn write_recording_file(path: &std::path::Path, seconds: i64) -> Result<(), hound::Error> {
     let spec = hound::WavSpec {
         channels: 1,
         sample_rate: 8000,
         bits_per_sample: 16,
         sample_format: hound::SampleFormat::Int,
     };
-    let result = (|| -> Result<(), hound::Error> {
-        if let Some(dir) = std::path::Path::new(path).parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        let mut writer = hound::WavWriter::create(path, spec)?;
-        for i in 0..(seconds.max(0) * 8000) {
-            let t = i as f64 / 8000.0;
-            let sample = (t * 330.0 * std::f64::consts::TAU).sin() * 2500.0
-                + (t * 495.0 * std::f64::consts::TAU).sin() * 1500.0 * (t * 0.5).sin();
-            writer.write_sample(sample as i16)?;
-        }
-        writer.finalize()
-    })();
-    if let Err(err) = result {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut writer = hound::WavWriter::create(path, spec)?;
+    for i in 0..(seconds.max(0) * 8000) {
+        let t = i as f64 / 8000.0;
+        let sample = (t * 330.0 * std::f64::consts::TAU).sin() * 2500.0
+            + (t * 495.0 * std::f64::consts::TAU).sin() * 1500.0 * (t * 0.5).sin();
+        writer.write_sample(sample as i16)?;
+    }
+    writer.finalize()
+}
+
+/// The simulator's MixMonitor: failures are logged, never fatal (a demo without its
+/// recordings still runs).
+fn write_recording(path: &str, seconds: i64) {
+    if let Err(err) = write_recording_file(std::path::Path::new(path), seconds) {
         log::warn!("simulator: cannot write the recording {path}: {err}");
     }
 }

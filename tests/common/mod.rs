@@ -212,3 +212,23 @@ impl Api {
         assert_eq!(answer.status, StatusCode::NO_CONTENT, "{:?}", answer.body);
     }
 }
+
+/// A real 8 kHz mono 16-bit WAV (what Asterisk plays and records) of `ms` milliseconds of a
+/// quiet 440 Hz tone, in a folder created as needed.
+pub fn write_wav(path: &std::path::Path, ms: u32) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 8000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut writer = hound::WavWriter::create(path, spec).unwrap();
+    for i in 0..(8 * ms) {
+        let t = f64::from(i) / 8000.0;
+        writer
+            .write_sample((1000.0 * (2.0 * std::f64::consts::PI * 440.0 * t).sin()) as i16)
+            .unwrap();
+    }
+    writer.finalize().unwrap();
+}

@@ -9,20 +9,19 @@ use axum::body::Body;
 use axum::extract::multipart::{Multipart, MultipartError, MultipartRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Extension;
 use serde::{Deserialize, Serialize};
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 use crate::http::error::{ApiError, ErrorBody};
+use crate::http::files::{self, DownloadQuery};
 use crate::http::json::ApiJson;
 use crate::http::session::AdminSession;
 use crate::http::{audit, AppState, ClientAddr};
 use crate::i18n::Text;
 use crate::media::audio::AudioError;
 use crate::media::prompts::{PromptError, PromptUse, SourceClaim, MAX_NAME_CHARS};
-use crate::media::range::{self, RangeDecision};
 use crate::media::tts::TtsError;
 use crate::store::prompts::PromptRow;
 
@@ -347,15 +346,9 @@ pub async fn upload(
     Ok((StatusCode::CREATED, ApiJson(row)))
 }
 
-#[derive(Deserialize, IntoParams)]
-pub struct AudioQuery {
-    /// 1 to download instead of playing.
-    pub download: Option<u8>,
-}
-
 /// The prompt's converted audio (8 kHz mono WAV), with HTTP ranges.
 #[utoipa::path(get, path = "/api/v1/prompts/{name}/audio", tag = "prompts",
-    params(("name" = String, Path, description = "The prompt's file stem"), AudioQuery),
+    params(("name" = String, Path, description = "The prompt's file stem"), DownloadQuery),
     responses(
         (status = 200, description = "The WAV file"),
         (status = 206, description = "Part of it"),
@@ -366,69 +359,23 @@ pub async fn audio(
     State(state): State<Arc<AppState>>,
     _admin: AdminSession,
     Path(name): Path<String>,
-    Query(query): Query<AudioQuery>,
+    Query(query): Query<DownloadQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     // The file is reached through the index: the name never becomes a path by itself.
     let row = state.prompts.get(&name).await.map_err(prompt_error)?;
     let path = state.prompts.audio_path(&row);
-    let mut file = tokio::fs::File::open(&path)
+    let file = tokio::fs::File::open(&path)
         .await
         .map_err(|_| prompt_error(PromptError::NotFound(name.clone())))?;
-    let len = file.metadata().await.map_err(ApiError::internal)?.len();
-    let decision = range::parse_range(
-        headers.get(header::RANGE).and_then(|v| v.to_str().ok()),
-        len,
-    );
-    let mut response = match decision {
-        RangeDecision::Unsatisfiable => {
-            let mut r = StatusCode::RANGE_NOT_SATISFIABLE.into_response();
-            r.headers_mut().insert(
-                header::CONTENT_RANGE,
-                range::unsatisfied_content_range(len)
-                    .parse()
-                    .expect("ascii"),
-            );
-            return Ok(r);
-        }
-        RangeDecision::Full => {
-            let mut r = Response::new(Body::from_stream(tokio_util::io::ReaderStream::new(file)));
-            r.headers_mut().insert(header::CONTENT_LENGTH, len.into());
-            r
-        }
-        RangeDecision::Partial { start, end } => {
-            file.seek(std::io::SeekFrom::Start(start))
-                .await
-                .map_err(ApiError::internal)?;
-            let part = file.take(end - start + 1);
-            let mut r = Response::new(Body::from_stream(tokio_util::io::ReaderStream::new(part)));
-            *r.status_mut() = StatusCode::PARTIAL_CONTENT;
-            r.headers_mut()
-                .insert(header::CONTENT_LENGTH, (end - start + 1).into());
-            r.headers_mut().insert(
-                header::CONTENT_RANGE,
-                range::content_range(start, end, len)
-                    .parse()
-                    .expect("ascii"),
-            );
-            r
-        }
-    };
-    let disposition = if query.download == Some(1) {
-        "attachment"
-    } else {
-        "inline"
-    };
-    // The stem is ASCII-safe by construction.
-    let disposition = format!("{disposition}; filename=\"{}\"", row.file_name);
-    let h = response.headers_mut();
-    h.insert(header::CONTENT_TYPE, "audio/wav".parse().expect("static"));
-    h.insert(header::ACCEPT_RANGES, "bytes".parse().expect("static"));
-    h.insert(
-        header::CONTENT_DISPOSITION,
-        disposition.parse().map_err(ApiError::internal)?,
-    );
-    Ok(response)
+    files::serve(
+        file,
+        "audio/wav",
+        &row.file_name,
+        query.disposition(),
+        &headers,
+    )
+    .await
 }
 
 /// Delete a prompt (refused while the call-flow settings play it as start or end prompt).

@@ -19,7 +19,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::oplog::local_time;
 use crate::accounts::masking::{self, Viewer};
 use crate::http::error::{ApiError, ErrorBody};
-use crate::http::files::{self, Disposition};
+use crate::http::files::{self, Disposition, DownloadQuery};
 use crate::http::json::ApiJson;
 use crate::http::session::{AnySession, Session};
 use crate::http::{audit, AppState, ClientAddr};
@@ -417,15 +417,9 @@ async fn file_of(state: &AppState, row: &RecordingRow) -> Result<std::path::Path
     }
 }
 
-#[derive(Deserialize, IntoParams)]
-pub struct AudioQuery {
-    /// 1 to download instead of playing.
-    pub download: Option<u8>,
-}
-
 /// The recording's audio, with HTTP ranges (seeking in the player), or as a download.
 #[utoipa::path(get, path = "/api/v1/recordings/{id}/audio", tag = "recordings",
-    params(("id" = i64, Path, description = "Recording id"), AudioQuery),
+    params(("id" = i64, Path, description = "Recording id"), DownloadQuery),
     responses(
         (status = 200, description = "The audio"),
         (status = 206, description = "Part of it"),
@@ -438,7 +432,7 @@ pub async fn audio(
     Extension(ClientAddr(client)): Extension<ClientAddr>,
     AnySession(session): AnySession,
     Path(id): Path<String>,
-    Query(query): Query<AudioQuery>,
+    Query(query): Query<DownloadQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let id: i64 = id.parse().map_err(|_| not_found())?;
@@ -466,11 +460,7 @@ pub async fn audio(
         file,
         media::content_type(&row.file),
         &media::download_name(&row),
-        if download {
-            Disposition::Attachment
-        } else {
-            Disposition::Inline
-        },
+        query.disposition(),
         &headers,
     )
     .await

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::http::error::{ApiError, ErrorBody};
-use crate::http::files::{self, Disposition};
+use crate::http::files::{self, DownloadQuery};
 use crate::http::session::AdminSession;
 use crate::http::{audit, AppState, ClientAddr};
 use crate::i18n::Text;
@@ -108,15 +108,9 @@ pub async fn list(
     Ok(axum::Json(page).into_response())
 }
 
-#[derive(Deserialize, IntoParams)]
-pub struct AudioQuery {
-    /// 1 to download instead of playing.
-    pub download: Option<u8>,
-}
-
 /// The message's audio, with HTTP ranges (seeking in the player).
 #[utoipa::path(get, path = "/api/v1/voicemail/{id}/audio", tag = "voicemail",
-    params(("id" = String, Path, description = "Message id (msg_id)"), AudioQuery),
+    params(("id" = String, Path, description = "Message id (msg_id)"), DownloadQuery),
     responses(
         (status = 200, description = "The audio"),
         (status = 206, description = "Part of it"),
@@ -127,7 +121,7 @@ pub async fn audio(
     State(state): State<Arc<AppState>>,
     _admin: AdminSession,
     Path(id): Path<String>,
-    Query(query): Query<AudioQuery>,
+    Query(query): Query<DownloadQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let index = state.voicemail.current();
@@ -145,12 +139,7 @@ pub async fn audio(
             return Err(voicemail_error(VoicemailError::NotFound(id)));
         }
     };
-    let disposition = if query.download == Some(1) {
-        Disposition::Attachment
-    } else {
-        Disposition::Inline
-    };
-    files::serve(file, content_type, &name, disposition, &headers).await
+    files::serve(file, content_type, &name, query.disposition(), &headers).await
 }
 
 /// Delete a message (under Asterisk's folder lock; the folder is renumbered).
