@@ -1,15 +1,15 @@
 // Journey: manual §9.2 其他设置 on the demo daemon (simulated PBX, agents 8001–8008).
 //
-// Prompts: the prompt upload API (语音管理, another branch) is not in this build yet, so the
-// journey writes three WAV files (3.0 s, 2.5 s, 8.0 s) into the demo's prompts folder and
-// their rows into the `prompts` table of the shared contract with the sqlite3 CLI, while the
-// daemon runs (WAL). The demo has no Asterisk digit sounds, so the job number counts 0.8 s a
-// digit (the page says so): 8001 → 3.2 s.
+// Prompts: three WAVs (3.0 s, 2.5 s, 8.0 s) are uploaded through 语音管理's upload route, the
+// way the page does it (multipart, checked and converted by the server). The demo has no
+// Asterisk digit sounds, so the job number counts 0.8 s a digit (the page says so): 8001 →
+// 3.2 s.
 //
 // The administrator opens 高级设置 → 其他设置, picks the 8.0 s start prompt, 播放工号 and the
 // 2.5 s end prompt: the page's running total shows 13.7 s over the limit, saving is refused by
 // the server with every figure, and nothing is saved. With the 3.0 s start prompt (8.7 s)
-// the save succeeds, survives a reload, and the generated dialplan plays the two files. An
+// the save succeeds, survives a reload, and the generated dialplan plays the two files; on
+// 语音管理 the deletion of the start prompt is refused with the reason. An
 // unknown screen-pop placeholder is refused under its field; a good template is saved. Then
 // agent 8001 signs in on its own page, and when the demo connects a queue call to it the
 // page opens the inbound screen-pop address with caller, queue, job number and uniqueid.
@@ -18,8 +18,7 @@
 // Run from the repository root:  node --test tests/browser/
 
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import {
@@ -72,18 +71,21 @@ function wav(ms) {
   return buf;
 }
 
-function addPrompt(name, ms) {
-  const dir = path.join(daemon.dataDir, 'sounds');
-  mkdirSync(dir, { recursive: true });
-  const data = wav(ms);
-  writeFileSync(path.join(dir, `${name}.wav`), data);
-  const db = path.join(daemon.dataDir, 'data', 'coocenter.db');
-  execFileSync('sqlite3', [
-    '-cmd',
-    '.timeout 5000',
-    db,
-    `INSERT INTO prompts (name, display_name, file_name, source_format, size_bytes, duration_ms, created_at) VALUES ('${name}', '${name}', '${name}.wav', 'wav', ${data.length}, ${ms}, 0);`,
-  ]);
+/** Uploads a WAV prompt as 语音管理 does (multipart `name`, `file`, `source`). */
+async function addPrompt(page, name, ms) {
+  const answer = await page.evaluate(
+    async ([n, bytes]) => {
+      const form = new FormData();
+      form.append('name', n);
+      form.append('source', 'file');
+      form.append('file', new Blob([new Uint8Array(bytes)], { type: 'audio/wav' }), `${n}.wav`);
+      const r = await fetch('/api/v1/prompts', { method: 'POST', body: form, headers: { Accept: 'application/json' } });
+      return { status: r.status, body: await r.json() };
+    },
+    [name, [...wav(ms)]],
+  );
+  assert.equal(answer.status, 201, JSON.stringify(answer.body));
+  assert.equal(answer.body.name, name);
 }
 
 function call(page, method, p, body) {
@@ -109,9 +111,9 @@ test('其他设置 journey: the three play options and the 10 s rule (manual §9
 
   await step('log in; the prompts are in place', async () => {
     await loginAndChangePassword(page, daemon.url);
-    addPrompt('welcome', 3000);
-    addPrompt('bye', 2500);
-    addPrompt('long', 8000);
+    await addPrompt(page, 'welcome', 3000);
+    await addPrompt(page, 'bye', 2500);
+    await addPrompt(page, 'long', 8000);
   });
 
   await step('高级设置 → 其他设置 shows the settings, all off, with the prompts to choose', async () => {
@@ -125,7 +127,8 @@ test('其他设置 journey: the three play options and the 10 s rule (manual §9
       await expectAttr(byId(id), 'aria-checked', 'false');
     }
     const options = await byId('flow-start_prompt').locator('option').allInnerTexts();
-    assert.deepEqual(options.map((s) => s.trim()), ['不播放', 'bye（2.5 秒）', 'long（8.0 秒）', 'welcome（3.0 秒）']);
+    // In the order they were uploaded, as 语音管理 lists them.
+    assert.deepEqual(options.map((s) => s.trim()), ['不播放', 'welcome（3.0 秒）', 'bye（2.5 秒）', 'long（8.0 秒）']);
     await expectText(page.locator('#flow-play_job_number-hint'), /按每位数字 0\.8 秒估算/);
     await expectText(byId('flow-total'), '开始语音 0.0 秒 + 工号 0.0 秒 + 结束语音 0.0 秒 = 0.0 秒（上限 10.0 秒）');
   });
@@ -171,6 +174,24 @@ test('其他设置 journey: the three play options and the 10 s rule (manual §9
     assert.ok(text.includes(` same => n,Playback(${path.join(sounds, 'bye')})\n`), text);
     assert.ok(text.includes('[coocenter-survey]'), text);
     await screenshot(page, 'call-flow-saved.png');
+  });
+
+  await step('语音管理: the start prompt cannot be deleted while it is selected', async () => {
+    await byId('nav-prompts').click();
+    await expectHash(page, '#/advanced/prompts');
+    const welcome = page.locator('[data-testid="prompt-row"][data-name="welcome"]');
+    await welcome.getByTestId('prompt-delete').click();
+    await page.getByTestId('prompt-delete-dialog-ok').click();
+    await expectText(
+      page.getByTestId('prompt-delete-dialog-error'),
+      '该语音已被选为开始语音（其他设置），不能删除；请先在其他设置中改选。',
+    );
+    await page.getByTestId('prompt-delete-dialog-cancel').click();
+    await welcome.waitFor({ state: 'visible' });
+    assert.ok(existsSync(path.join(daemon.dataDir, 'sounds', 'welcome.wav')), 'the file is still there');
+    await screenshot(page, 'call-flow-delete-refused.png');
+    await byId('nav-settings').click();
+    await byId('flow-form').waitFor({ state: 'visible' });
   });
 
   await step('screen-pop templates: an unknown placeholder is refused under its field', async () => {
