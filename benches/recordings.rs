@@ -243,6 +243,16 @@ fn main() {
         led_queues: vec!["200".into(), "201".into()],
         team: (0..12).map(|a| format!("{}", 8001 + a)).collect(),
     };
+    if std::env::var_os("RECORDINGS_BENCH_EXPLAIN").is_some() {
+        for row in conn
+            .prepare("EXPLAIN QUERY PLAN SELECT id FROM recordings WHERE (+queue IN ('200','201') OR +agent_job = '8001' OR (+queue IS NULL AND +agent_job IN ('8001','8002'))) AND started_at >= 1 AND started_at < 99999999999999 ORDER BY started_at DESC, id DESC LIMIT 25")
+            .unwrap()
+            .query_map([], |r| r.get::<_, String>(3))
+            .unwrap()
+        {
+            println!("plan of a leader's page: {}", row.unwrap());
+        }
+    }
     run(&conn, "team leader, no filter", &leader, Filter::default);
     let mut r = StdRng::seed_from_u64(16);
     run(&conn, "team leader, date range (7 days)", &leader, || {

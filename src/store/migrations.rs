@@ -154,9 +154,10 @@ fn steps() -> Migrations<'static> {
             FROM recordings;
         DROP TABLE recordings;
         ALTER TABLE recordings_v2 RENAME TO recordings;
-        -- Newest first, and the date range of a leader's search counted from the index
-        -- alone: queue and agent are in it, so the scope is checked without the rows.
-        CREATE INDEX recordings_started ON recordings(started_at, queue, agent_job);
+        -- Newest first (a page stops after its rows), and, with queue and agent beside the
+        -- time, the date range of a team leader's search counted from the index alone.
+        CREATE INDEX recordings_started ON recordings(started_at, id);
+        CREATE INDEX recordings_started_scope ON recordings(started_at, queue, agent_job);
         CREATE INDEX recordings_queue ON recordings(queue, started_at);
         CREATE INDEX recordings_agent ON recordings(agent_job, started_at);
         CREATE INDEX recordings_number ON recordings(customer_number, started_at);
