@@ -245,6 +245,14 @@ fn main() {
     };
     if std::env::var_os("RECORDINGS_BENCH_EXPLAIN").is_some() {
         for row in conn
+            .prepare("EXPLAIN QUERY PLAN SELECT COUNT(*) FROM recordings WHERE (+queue IN ('200','201') OR +agent_job = '8001' OR (+queue IS NULL AND +agent_job IN ('8001','8002'))) AND started_at >= 1 AND started_at < 99999999999999")
+            .unwrap()
+            .query_map([], |r| r.get::<_, String>(3))
+            .unwrap()
+        {
+            println!("plan of a leader's count: {}", row.unwrap());
+        }
+        for row in conn
             .prepare("EXPLAIN QUERY PLAN SELECT id FROM recordings WHERE (+queue IN ('200','201') OR +agent_job = '8001' OR (+queue IS NULL AND +agent_job IN ('8001','8002'))) AND started_at >= 1 AND started_at < 99999999999999 ORDER BY started_at DESC, id DESC LIMIT 25")
             .unwrap()
             .query_map([], |r| r.get::<_, String>(3))
