@@ -378,6 +378,18 @@ test('监控显示 journey (manual §3)', { timeout: 420_000 }, async (t) => {
   await step('a narrow window stacks the parts', async () => {
     await page.setViewportSize({ width: 820, height: 1000 });
     await byId('trend-chart').waitFor({ state: 'visible' });
+    // The charts redraw at the new width on their next resize callback; under load that
+    // can be a moment after the viewport changes, so give the layout time to settle.
+    await page
+      .waitForFunction(
+        () => {
+          const main = document.getElementById('main');
+          return main.scrollWidth - main.clientWidth <= 1;
+        },
+        null,
+        { timeout: 5_000 },
+      )
+      .catch(() => {});
     const overflow = await page.evaluate(() => {
       const main = document.getElementById('main');
       return main.scrollWidth - main.clientWidth;
