@@ -264,21 +264,21 @@ export const PBX_MANUAL_URL = BASE + PBX_MANUAL;
 export const PBX_MANUAL_DOWNLOAD_URL = `${BASE}${PBX_MANUAL}?download=1`;
 
 /**
- * Uploads a firmware bundle (the raw file as the body) with XMLHttpRequest, which unlike
- * fetch reports upload progress: `onProgress(sent, total)`. Resolves with the bundle info
- * (200); rejects with ApiError carrying the server's localized message (413, 422, 409, 503…),
- * after the same 401 / forced-change handling as `request`. `signal` (AbortSignal) cancels.
+ * POSTs `body` with XMLHttpRequest, which unlike fetch reports upload progress:
+ * `onProgress(sent, total)` (`size` when the browser cannot tell the total). Resolves with
+ * the JSON answer (2xx); rejects with ApiError carrying the server's localized message and
+ * field, after the same 401 / forced-change handling as `request`. `signal` cancels.
  */
-export function uploadBundle(file, { onProgress, signal } = {}) {
+function uploadWithProgress(path, body, { contentType, size, onProgress, signal } = {}) {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
-    xhr.open('POST', `${BASE}/firmware/bundle`);
+    xhr.open('POST', `${BASE}${path}`);
     xhr.setRequestHeader('Accept', 'application/json');
     xhr.setRequestHeader('Accept-Language', langTag());
-    xhr.setRequestHeader('Content-Type', 'application/octet-stream');
+    if (contentType) xhr.setRequestHeader('Content-Type', contentType);
     xhr.responseType = 'text';
     if (onProgress) {
-      xhr.upload.onprogress = (e) => onProgress(e.loaded, e.lengthComputable ? e.total : file.size);
+      xhr.upload.onprogress = (e) => onProgress(e.loaded, e.lengthComputable ? e.total : size);
     }
     xhr.onerror = () => reject(new ApiError(0, 'network', t('error.network')));
     xhr.onabort = () => reject(new ApiError(0, 'aborted', t('error.network')));
@@ -298,13 +298,27 @@ export function uploadBundle(file, { onProgress, signal } = {}) {
         xhr.status,
         (e && e.code) || `http_${xhr.status}`,
         (e && e.message) || t('error.http', { status: xhr.status }),
+        (e && typeof e.field === 'string' && e.field) || null,
       );
       if (xhr.status === 401) handlers.unauthorized(err);
       else if (xhr.status === 403 && err.code === 'password_change_required') handlers.passwordChangeRequired(err);
       reject(err);
     };
     if (signal) signal.addEventListener('abort', () => xhr.abort(), { once: true });
-    xhr.send(file);
+    xhr.send(body);
+  });
+}
+
+/**
+ * Uploads a firmware bundle (the raw file as the body) with upload progress. Resolves with
+ * the bundle info (200); rejects with the server's refusal (413, 422, 409, 503…).
+ */
+export function uploadBundle(file, { onProgress, signal } = {}) {
+  return uploadWithProgress('/firmware/bundle', file, {
+    contentType: 'application/octet-stream',
+    size: file.size,
+    onProgress,
+    signal,
   });
 }
 
@@ -358,44 +372,11 @@ export const promptsApi = {
  * server's message and field (not audio, corrupt, empty, too long, too large, name taken…).
  */
 export function uploadPrompt({ name, blob, fileName, source = 'file' }, { onProgress } = {}) {
-  return new Promise((resolve, reject) => {
-    const form = new FormData();
-    form.append('name', name);
-    form.append('source', source);
-    form.append('file', blob, fileName);
-    const xhr = new XMLHttpRequest();
-    xhr.open('POST', `${BASE}/prompts`);
-    xhr.setRequestHeader('Accept', 'application/json');
-    xhr.setRequestHeader('Accept-Language', langTag());
-    xhr.responseType = 'text';
-    if (onProgress) {
-      xhr.upload.onprogress = (e) => onProgress(e.loaded, e.lengthComputable ? e.total : blob.size);
-    }
-    xhr.onerror = () => reject(new ApiError(0, 'network', t('error.network')));
-    xhr.onload = () => {
-      let data = null;
-      try {
-        data = xhr.responseText ? JSON.parse(xhr.responseText) : null;
-      } catch {
-        data = null;
-      }
-      if (xhr.status >= 200 && xhr.status < 300) {
-        resolve(data);
-        return;
-      }
-      const e = data && typeof data === 'object' ? data.error : null;
-      const err = new ApiError(
-        xhr.status,
-        (e && e.code) || `http_${xhr.status}`,
-        (e && e.message) || t('error.http', { status: xhr.status }),
-        (e && typeof e.field === 'string' && e.field) || null,
-      );
-      if (xhr.status === 401) handlers.unauthorized(err);
-      else if (xhr.status === 403 && err.code === 'password_change_required') handlers.passwordChangeRequired(err);
-      reject(err);
-    };
-    xhr.send(form);
-  });
+  const form = new FormData();
+  form.append('name', name);
+  form.append('source', source);
+  form.append('file', blob, fileName);
+  return uploadWithProgress('/prompts', form, { size: blob.size, onProgress });
 }
 
 /**
