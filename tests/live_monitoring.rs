@@ -275,6 +275,65 @@ async fn an_asterisk_restart_mid_call_is_shown_resynced_and_keeps_the_counts() {
     sim.shutdown();
 }
 
+/// Asterisk 22 accepts a manager login some 80 ms before app_queue is loaded (seen on a real
+/// 22.10.1 across `core restart now`); `QueueStatus` then answers `Invalid/unknown command`.
+/// A daemon that resynchronised on that login showed an empty dashboard for good. It must
+/// wait for `FullyBooted` and be complete as soon as Asterisk is.
+#[tokio::test]
+async fn a_login_while_asterisk_boots_waits_for_fully_booted_and_resyncs_completely() {
+    let sim = simulator().await;
+    let daemon = common::pbx::daemon_for(&sim, AMI_SECRET).await;
+    let mut api = daemon.api();
+    api.first_login().await;
+    let mut stream = EventStream::open(&daemon, api.cookie.as_deref().unwrap()).await;
+    stream
+        .wait_for("live", Duration::from_secs(10), |v| {
+            v["pbx"]["connected"] == true && !v["agents"].as_array().unwrap().is_empty()
+        })
+        .await;
+    let logins = common::pbx::received(&sim, "Login").len();
+    let queue_status = common::pbx::received(&sim, "QueueStatus").len();
+
+    sim.restart_booting();
+    stream
+        .wait_for("live", Duration::from_secs(5), |v| {
+            v["pbx"]["connected"] == false
+        })
+        .await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while common::pbx::received(&sim, "Login").len() == logins {
+        assert!(
+            Instant::now() < deadline,
+            "the daemon never logged in again"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Give a daemon that does not wait for FullyBooted the time to read the empty PBX.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        common::pbx::received(&sim, "QueueStatus").len(),
+        queue_status,
+        "QueueStatus sent before FullyBooted"
+    );
+    let booting = api.get("/api/v1/dashboard").await.body;
+    assert_eq!(booting["pbx"]["connected"], false, "{booting}");
+
+    let booted = Instant::now();
+    sim.finish_boot();
+    let (up, _) = stream
+        .wait_for("live", Duration::from_secs(5), |v| {
+            v["pbx"]["connected"] == true && v["agents"].as_array().unwrap().len() == 2
+        })
+        .await;
+    let took = booted.elapsed();
+    eprintln!("complete {took:?} after FullyBooted");
+    assert_eq!(queue(&up, "222")["strategy"], "ringall");
+    assert_eq!(agent(&up, "1001")["status"], "idle");
+    assert_eq!(agent(&up, "1002")["status"], "idle");
+    daemon.stop().await;
+    sim.shutdown();
+}
+
 /// `Completed` of queue 222 as the simulator's own QueueStatus reports it.
 async fn sim_queue_status_completed(sim: &SimHandle) -> u64 {
     let shutdown = tokio_util::sync::CancellationToken::new();

@@ -40,6 +40,14 @@
 //!   ([`DisconnectReason::PingTimeout`]) and the connection is dropped and re-established.
 //! * **Reconnect**: delays grow from [`Config::reconnect_min`] doubling to
 //!   [`Config::reconnect_max`], each jittered to `[d/2, d]`; reset after a successful login.
+//! * **Booting**: Asterisk accepts a manager login some 80 ms before app_queue is loaded (seen
+//!   on 22.10.1 across `core restart now`); in that window `QueueStatus` and `QueueAdd`
+//!   answer `Invalid/unknown command`. Asterisk sends `FullyBooted` right after the login
+//!   of a booted system, and to every session when a boot completes. The state is
+//!   `Connected { booted: false }` until then, `booted: true` after; users of the session
+//!   resynchronise on the booted epoch ([`ConnectionState::booted_epoch`]). A session that
+//!   never hears it (a manager user without the `system` read class) is taken as booted
+//!   after [`Config::boot_wait`].
 //! * **Refused login** ([`DisconnectReason::AuthFailed`]): a wrong secret does not heal by
 //!   retrying, and hammering Asterisk fills its security log. The runner waits
 //!   [`Config::auth_retry_delay`] (default 60 s; the exponential schedule is *not* used) before
@@ -117,8 +125,13 @@ pub struct Config {
     pub max_message_size: usize,
     /// First reconnect delay (default 500 ms).
     pub reconnect_min: Duration,
-    /// Largest reconnect delay (default 30 s).
+    /// Largest reconnect delay (default 2 s: Asterisk is on the same box, a refused connect
+    /// costs nothing, and the owner expects the console back within seconds of the PBX).
     pub reconnect_max: Duration,
+    /// How long after a login without `FullyBooted` the session is taken as booted anyway
+    /// (default 10 s): a manager user without the `system` read class never receives the
+    /// event. See the module docs on booting.
+    pub boot_wait: Duration,
     /// Delay before retrying after a refused login; `None`: never retry (default 60 s).
     pub auth_retry_delay: Option<Duration>,
     /// How long to wait for `Response: Goodbye` on shutdown (default 2 s).
@@ -144,7 +157,8 @@ impl Default for Config {
             ping_timeout: Duration::from_secs(10),
             max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
             reconnect_min: Duration::from_millis(500),
-            reconnect_max: Duration::from_secs(30),
+            reconnect_max: Duration::from_secs(2),
+            boot_wait: Duration::from_secs(10),
             auth_retry_delay: Some(Duration::from_secs(60)),
             logoff_timeout: Duration::from_secs(2),
             event_capacity: 1024,
@@ -222,6 +236,10 @@ pub enum ConnectionState {
         version: String,
         /// 1 for the first session, +1 for each later one.
         epoch: u64,
+        /// Asterisk said `FullyBooted` in this session (or [`Config::boot_wait`] passed
+        /// without it). Before that, a login can succeed while app_queue is not loaded yet
+        /// and its actions answer `Invalid/unknown command`.
+        booted: bool,
     },
     /// Not connected; the runner retries unless the reason is `Shutdown` (or `AuthFailed`
     /// with retries disabled).
@@ -235,6 +253,18 @@ impl ConnectionState {
     /// `true` for `Connected`.
     pub fn is_connected(&self) -> bool {
         matches!(self, ConnectionState::Connected { .. })
+    }
+
+    /// The epoch of a logged-in session whose Asterisk is fully booted.
+    pub fn booted_epoch(&self) -> Option<u64> {
+        match self {
+            ConnectionState::Connected {
+                epoch,
+                booted: true,
+                ..
+            } => Some(*epoch),
+            _ => None,
+        }
     }
 }
 
@@ -419,6 +449,12 @@ impl Client {
         self.state.borrow().is_connected()
     }
 
+    /// `true` while a logged-in session is up and its Asterisk fully booted: every module's
+    /// actions exist.
+    pub fn is_booted(&self) -> bool {
+        self.state.borrow().booted_epoch().is_some()
+    }
+
     /// Waits until a session is logged in; returns its AMI version and epoch.
     /// Fails with [`AmiError::Shutdown`] when the runner is gone.
     pub async fn wait_connected(&self) -> Result<(String, u64), AmiError> {
@@ -428,7 +464,7 @@ impl Client {
             .await
             .map_err(|_| AmiError::Shutdown)?;
         match &*s {
-            ConnectionState::Connected { version, epoch } => Ok((version.clone(), *epoch)),
+            ConnectionState::Connected { version, epoch, .. } => Ok((version.clone(), *epoch)),
             _ => Err(AmiError::NotConnected),
         }
     }
@@ -653,6 +689,7 @@ impl Runner {
                     self.state.send_replace(ConnectionState::Connected {
                         version,
                         epoch: self.epoch,
+                        booted: false,
                     });
                     let reason = self.serve(&mut session, &shutdown).await;
                     if reason == DisconnectReason::Shutdown {
@@ -706,6 +743,7 @@ impl Runner {
         let mut ping = tokio::time::interval_at(Instant::now() + period, period);
         ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut ping_wait: Option<(String, Instant)> = None;
+        let mut boot_deadline = Some(Instant::now() + self.config.boot_wait);
         let reason = loop {
             let deadline = ping_wait.as_ref().map(|(_, d)| *d);
             tokio::select! {
@@ -714,9 +752,24 @@ impl Runner {
                     break DisconnectReason::Shutdown;
                 }
                 frame = session.read_frame() => match frame {
-                    Ok(m) => self.dispatch(m, &mut pending, &mut ping_wait),
+                    Ok(m) => {
+                        let fully_booted = m.kind() == MessageKind::Event
+                            && m.event() == Some("FullyBooted");
+                        self.dispatch(m, &mut pending, &mut ping_wait);
+                        if fully_booted && boot_deadline.take().is_some() {
+                            self.mark_booted();
+                        }
+                    }
                     Err(reason) => break reason,
                 },
+                _ = sleep_until(boot_deadline.unwrap_or_else(Instant::now)), if boot_deadline.is_some() => {
+                    boot_deadline = None;
+                    log::warn!(
+                        "AMI: no FullyBooted {:?} after the login (does the manager user read the `system` class?); taking Asterisk as booted",
+                        self.config.boot_wait
+                    );
+                    self.mark_booted();
+                }
                 req = self.requests.recv(), if self.requests_open => match req {
                     Some(req) => {
                         if let Err(reason) = self.submit(session, req, &mut pending).await {
@@ -752,6 +805,15 @@ impl Runner {
             let _ = p.reply.send(Err(error()));
         }
         reason
+    }
+
+    /// Publishes that this session's Asterisk is fully booted.
+    fn mark_booted(&self) {
+        self.state.send_modify(|state| {
+            if let ConnectionState::Connected { booted, .. } = state {
+                *booted = true;
+            }
+        });
     }
 
     /// Assigns an ActionID, writes the action and records it as pending.

@@ -152,6 +152,16 @@ pub struct CommandOutput {
 /// How often counts and the trend are recomputed even without call events (midnight,
 /// operation-log entries).
 const STATS_REFRESH: Duration = Duration::from_secs(5);
+/// How soon to ask again when Asterisk answered a resync's `QueueStatus` with an error (its
+/// modules still loading): the live model must be complete within 2 s of Asterisk being ready.
+const RESYNC_RETRY: Duration = Duration::from_millis(250);
+
+/// Whether a resync read the whole PBX.
+enum Resync {
+    Done,
+    /// Asterisk refused or did not answer `QueueStatus`; try again after [`RESYNC_RETRY`].
+    NotReady,
+}
 /// How long after a call ends its recording file is read for its final size and length.
 const FILE_SETTLE: Duration = Duration::from_secs(2);
 
@@ -231,8 +241,9 @@ impl Pbx {
         self.stats.clone()
     }
 
+    /// Whether Asterisk is there and fully booted, so that app_queue's actions exist.
     pub fn is_connected(&self) -> bool {
-        self.client.is_connected()
+        self.client.is_booted()
     }
 
     /// The AMI session, for the configuration commands of [`directory`].
@@ -300,6 +311,8 @@ impl Worker {
         shutdown: CancellationToken,
     ) {
         let mut synced_epoch = 0;
+        // A resync Asterisk answered with "not loaded yet": when to ask again.
+        let mut retry_at: Option<tokio::time::Instant> = None;
         let mut tick = tokio::time::interval(STATS_REFRESH);
         self.refresh_stats().await;
         loop {
@@ -311,16 +324,20 @@ impl Worker {
                     }
                     let current = state.borrow_and_update().clone();
                     match current {
-                        ConnectionState::Connected { epoch, .. } if epoch != synced_epoch => {
+                        // Only a fully booted Asterisk has app_queue loaded: a resync in the
+                        // ~80 ms after a restart's login would read an empty PBX.
+                        ConnectionState::Connected { epoch, booted: true, .. }
+                            if epoch != synced_epoch =>
+                        {
                             synced_epoch = epoch;
-                            self.connected = true;
-                            self.resync().await;
+                            retry_at = self.resync_or_retry().await;
                         }
                         ConnectionState::Disconnected { reason } => {
                             if self.connected {
                                 log::warn!("lost the PBX: {reason}");
                             }
                             self.connected = false;
+                            retry_at = None;
                             // Calls do not outlive the session that reported them.
                             self.dialing.clear();
                             self.connected_calls
@@ -337,20 +354,43 @@ impl Worker {
                     Err(broadcast::error::RecvError::Lagged(missed)) => {
                         log::warn!("fell {missed} AMI events behind; resynchronising");
                         if self.connected {
-                            self.resync().await;
+                            retry_at = self.resync_or_retry().await;
                         }
                     }
                     Err(broadcast::error::RecvError::Closed) => break,
                 },
+                _ = tokio::time::sleep_until(retry_at.unwrap_or_else(tokio::time::Instant::now)),
+                    if retry_at.is_some() =>
+                {
+                    retry_at = self.resync_or_retry().await;
+                }
                 _ = tick.tick() => self.refresh_stats().await,
                 _ = self.refresh.notified() => self.refresh_stats().await,
             }
         }
     }
 
-    /// Rebuilds everything from Asterisk after a (re)connect.
-    async fn resync(&mut self) {
+    /// Resynchronises; when Asterisk is not ready for it, says when to try again.
+    async fn resync_or_retry(&mut self) -> Option<tokio::time::Instant> {
+        match self.resync().await {
+            Resync::Done => None,
+            Resync::NotReady => Some(tokio::time::Instant::now() + RESYNC_RETRY),
+        }
+    }
+
+    /// Rebuilds everything from Asterisk after a (re)connect. The live view says "connected"
+    /// only once this has read a complete `QueueStatus`.
+    async fn resync(&mut self) -> Resync {
         match self.client.send(Action::new("QueueStatus")).await {
+            // `Invalid/unknown command`: app_queue is not loaded (yet). Taking the error for
+            // an empty list left the dashboard empty for good (issue 16).
+            Ok(status) if !status.is_success() => {
+                log::warn!(
+                    "QueueStatus refused ({}); asking again in {RESYNC_RETRY:?}",
+                    status.message().unwrap_or("no message")
+                );
+                return Resync::NotReady;
+            }
             Ok(status) => {
                 self.model.rebuild(&status.events, store::now_millis());
                 let waiting: Vec<String> = self
@@ -369,8 +409,12 @@ impl Worker {
                     Err(err) => log::error!("cannot reconcile queue members: {err}"),
                 }
             }
-            Err(err) => log::warn!("QueueStatus failed: {err}"),
+            Err(err) => {
+                log::warn!("QueueStatus failed: {err}");
+                return Resync::NotReady;
+            }
         }
+        self.connected = true;
         match self.client.send(Action::new("CoreSettings")).await {
             Ok(settings) => {
                 self.version = settings.get("AsteriskVersion").map(str::to_string);
@@ -384,6 +428,7 @@ impl Worker {
         );
         self.refresh_stats().await;
         self.publish_live();
+        Resync::Done
     }
 
     async fn on_event(&mut self, event: &Message) {

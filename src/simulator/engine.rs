@@ -137,6 +137,10 @@ pub(crate) struct Engine {
     /// Asterisk start (uptime, static members' LoginTime) and last reload.
     pub started: Micros,
     pub last_reload: Micros,
+    /// Between a restart's first accepted login and `FullyBooted` (about 80 ms on a real
+    /// 22.10.1): logins succeed, app_queue's actions do not exist yet. See
+    /// [`SimHandle::restart_booting`](super::SimHandle::restart_booting).
+    pub booting: bool,
     /// Queues in app_queue's iteration order.
     pub queues: Vec<Queue>,
     pub channels: HashMap<ChanId, Channel>,
@@ -185,6 +189,7 @@ impl Engine {
             staged_queues: None,
             started,
             last_reload: started,
+            booting: false,
             clock,
             queues: Vec::new(),
             channels: HashMap::new(),

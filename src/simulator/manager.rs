@@ -115,6 +115,19 @@ pub(crate) fn parse_callerid(s: &str) -> (String, String) {
     (s.trim_matches('"').to_owned(), String::new())
 }
 
+/// The manager actions app_queue registers (absent while Asterisk boots).
+const APP_QUEUE_ACTIONS: &[&str] = &[
+    "queuestatus",
+    "queuesummary",
+    "queueadd",
+    "queueremove",
+    "queuepause",
+    "queuepenalty",
+    "queuereload",
+    "queuereset",
+    "queuelog",
+];
+
 impl Engine {
     /// `process_message()` for one received action.
     pub(crate) fn handle_action(&mut self, sid: SessionId, m: &Message) -> Flow {
@@ -135,6 +148,11 @@ impl Engine {
         if !authenticated && !matches!(lower.as_str(), "login" | "logoff" | "challenge") {
             let r = response("Error", m, Some("Permission denied"));
             self.send_to(sid, &r);
+            return Flow::Continue;
+        }
+        if self.booting && APP_QUEUE_ACTIONS.contains(&lower.as_str()) {
+            // Asterisk registers these when app_queue loads, after the manager is up.
+            self.unknown_command(sid, m, &action);
             return Flow::Continue;
         }
         match lower.as_str() {
@@ -172,16 +190,42 @@ impl Engine {
             "dbdel" => self.action_db_del(sid, m),
             "dbdeltree" => self.action_db_del_tree(sid, m),
             "userevent" => self.action_user_event(sid, m),
-            _ => {
-                let text = format!(
-                    "Invalid/unknown command: {action}. Use Action: ListCommands to show available commands."
-                );
-                let r = response("Error", m, Some(&text));
-                self.send_to(sid, &r);
-                self.request_bad_format(sid, &action);
-            }
+            _ => self.unknown_command(sid, m, &action),
         }
         Flow::Continue
+    }
+
+    /// The reply to an action no loaded module registered.
+    fn unknown_command(&mut self, sid: SessionId, m: &Message, action: &str) {
+        let text = format!(
+            "Invalid/unknown command: {action}. Use Action: ListCommands to show available commands."
+        );
+        let r = response("Error", m, Some(&text));
+        self.send_to(sid, &r);
+        self.request_bad_format(sid, action);
+    }
+
+    /// The end of a boot: `FullyBooted` to every session that reads the `system` class
+    /// (`ast_module_load` done, in `asterisk.c`).
+    pub(crate) fn finish_boot(&mut self) {
+        if !self.booting {
+            return;
+        }
+        self.booting = false;
+        let e = self.fully_booted_event();
+        self.emit(class::SYSTEM, &e);
+    }
+
+    fn fully_booted_event(&self) -> Message {
+        let now = self.now();
+        let mut e = event("FullyBooted", class::SYSTEM);
+        e.push("Uptime", ((now - self.started) / 1_000_000).to_string());
+        e.push(
+            "LastReload",
+            ((now - self.last_reload) / 1_000_000).to_string(),
+        );
+        e.push("Status", "Fully Booted");
+        e
     }
 
     fn reply(&mut self, sid: SessionId, status: &str, m: &Message, text: &str) {
@@ -245,14 +289,8 @@ impl Engine {
             }
         }
         self.reply(sid, "Success", m, "Authentication accepted");
-        if self.sessions[&sid].send_events & class::SYSTEM != 0 {
-            let mut e = event("FullyBooted", class::SYSTEM);
-            e.push("Uptime", ((now - self.started) / 1_000_000).to_string());
-            e.push(
-                "LastReload",
-                ((now - self.last_reload) / 1_000_000).to_string(),
-            );
-            e.push("Status", "Fully Booted");
+        if !self.booting && self.sessions[&sid].send_events & class::SYSTEM != 0 {
+            let e = self.fully_booted_event();
             self.send_to(sid, &e);
         }
         let s = &self.sessions[&sid];

@@ -259,6 +259,23 @@ impl SimHandle {
         e.restart();
     }
 
+    /// Like [`SimHandle::restart`], but Asterisk is still booting when clients log back in:
+    /// logins succeed, app_queue's actions answer `Invalid/unknown command` and no
+    /// `FullyBooted` is sent until [`SimHandle::finish_boot`] (the window a real 22.10.1
+    /// has for about 80 ms after `core restart now`).
+    pub fn restart_booting(&self) {
+        let mut e = self.inner.engine();
+        e.kill_sessions();
+        e.restart();
+        e.booting = true;
+    }
+
+    /// Ends the boot [`SimHandle::restart_booting`] began: app_queue is loaded and every
+    /// session reading the `system` class gets `FullyBooted`.
+    pub fn finish_boot(&self) {
+        self.inner.engine().finish_boot();
+    }
+
     /// Like [`SimHandle::restart`], with the port closed for `downtime` (connections are
     /// refused meanwhile), as while Asterisk boots.
     pub async fn restart_with_downtime(&self, downtime: Duration) -> Result<(), SimError> {

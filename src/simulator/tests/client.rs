@@ -175,3 +175,51 @@ async fn restart_makes_the_client_reconnect_and_counters_reset() {
     task.await.unwrap();
     sim.shutdown();
 }
+
+#[tokio::test]
+async fn a_session_is_booted_only_after_fully_booted() {
+    let sim = start().await;
+    let shutdown = CancellationToken::new();
+    let (client, task) = Client::spawn(config(&sim, AuthMethod::Plain), shutdown.clone());
+    let mut state = client.state();
+    // A booted Asterisk says FullyBooted right after the login.
+    timeout(
+        Duration::from_secs(5),
+        state.wait_for(|s| s.booted_epoch() == Some(1)),
+    )
+    .await
+    .expect("booted at the first login")
+    .unwrap();
+
+    sim.restart_booting();
+    let s = timeout(
+        Duration::from_secs(5),
+        state.wait_for(|s| matches!(s, ConnectionState::Connected { epoch: 2, .. })),
+    )
+    .await
+    .expect("reconnected")
+    .unwrap()
+    .clone();
+    assert_eq!(s.booted_epoch(), None, "{s:?}");
+    assert!(!client.is_booted());
+    let early = client.send(Action::new("QueueStatus")).await.unwrap();
+    assert!(!early.is_success());
+    assert_eq!(
+        early.message(),
+        Some("Invalid/unknown command: QueueStatus. Use Action: ListCommands to show available commands.")
+    );
+
+    sim.finish_boot();
+    timeout(
+        Duration::from_secs(5),
+        state.wait_for(|s| s.booted_epoch() == Some(2)),
+    )
+    .await
+    .expect("booted after FullyBooted")
+    .unwrap();
+    let ready = client.send(Action::new("QueueStatus")).await.unwrap();
+    assert!(ready.is_success());
+    shutdown.cancel();
+    task.await.unwrap();
+    sim.shutdown();
+}
