@@ -31,7 +31,7 @@ use tokio_util::sync::CancellationToken;
 use utoipa::ToSchema;
 
 use crate::accounts::masking::Viewer;
-use crate::ami::{self, ConnectionState, Message};
+use crate::ami::{self, Message};
 use crate::i18n::Text;
 use crate::store::{agents, customers, prompts, settings, survey, Store, StoreError};
 
@@ -584,6 +584,10 @@ pub struct CallFlow {
     digits_dir: PathBuf,
     /// One save at a time: the include file and the stored document change together.
     saving: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// One writer of our AstDB families at a time, reading the agents inside it: a save's
+    /// `DBDelTree` + reload racing the watcher's push of a new agent's job number deleted
+    /// that number for good (issue 16).
+    astdb: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl CallFlow {
@@ -601,6 +605,7 @@ impl CallFlow {
             prompts_dir,
             digits_dir,
             saving: Default::default(),
+            astdb: Default::default(),
         }
     }
 
@@ -787,8 +792,9 @@ impl CallFlow {
         if !self.pbx.is_connected() {
             return Ok(false);
         }
+        let _sole_writer = self.astdb.lock().await;
         match apply_to_asterisk(self.pbx.client(), &self.store).await {
-            Ok(()) => Ok(true),
+            Ok(_) => Ok(true),
             Err(CommandError::Unavailable(_)) => Ok(false),
             Err(CommandError::Refused(message)) => Err(CallFlowError::Refused(message)),
         }
@@ -861,34 +867,47 @@ impl CallFlow {
                     if changed.is_err() {
                         return;
                     }
-                    let epoch = match &*state.borrow_and_update() {
-                        ConnectionState::Connected { epoch, .. } => Some(*epoch),
-                        _ => None,
-                    };
-                    if let Some(epoch) = epoch.filter(|e| *e != synced_epoch) {
-                        synced_epoch = epoch;
-                        known_jobs = None;
-                        let client = self.pbx.client().clone();
-                        match apply_to_asterisk(&client, &self.store).await {
-                            Ok(()) => log::info!("call-flow settings applied to Asterisk"),
-                            Err(err) => log::warn!("cannot apply the call-flow settings: {err}"),
+                    // AstDB and `dialplan reload` need a booted Asterisk (ConnectionState docs).
+                    let booted = state.borrow_and_update().booted_epoch();
+                    let Some(epoch) = booted else {
+                        if !state.borrow().is_connected() {
+                            known_jobs = None;
                         }
+                        continue;
+                    };
+                    if epoch != synced_epoch {
+                        synced_epoch = epoch;
+                        let client = self.pbx.client().clone();
+                        let _sole_writer = self.astdb.lock().await;
+                        // What Asterisk holds from now on is exactly what this pushed: an
+                        // agent created while it ran differs from it and is pushed by the
+                        // next tick. (Taking the tick's own first reading as "known" lost
+                        // such an agent's job number: issue 16.)
+                        known_jobs = match apply_to_asterisk(&client, &self.store).await {
+                            Ok(pushed) => {
+                                log::info!("call-flow settings applied to Asterisk");
+                                Some(pushed)
+                            }
+                            Err(err) => {
+                                log::warn!("cannot apply the call-flow settings: {err}");
+                                // Push every job number again at the next tick.
+                                Some(BTreeMap::new())
+                            }
+                        };
                     }
                 }
                 _ = tick.tick() => {
-                    if !self.pbx.is_connected() {
+                    let Some(known) = &known_jobs else {
                         continue;
-                    }
+                    };
+                    let _sole_writer = self.astdb.lock().await;
                     let Ok(jobs) = self.store.call(|conn| job_numbers(conn)).await else {
                         continue;
                     };
-                    if let Some(known) = &known_jobs {
-                        if *known == jobs {
-                            continue;
-                        }
-                        if sync_job_numbers(self.pbx.client(), known, &jobs).await.is_err() {
-                            continue;
-                        }
+                    if *known == jobs
+                        || sync_job_numbers(self.pbx.client(), known, &jobs).await.is_err()
+                    {
+                        continue;
                     }
                     known_jobs = Some(jobs);
                 }
@@ -932,8 +951,11 @@ async fn sync_job_numbers(
 }
 
 /// Reloads the dialplan, loads every AstDB entry our dialplan reads, and clears the pending
-/// mark.
-async fn apply_to_asterisk(client: &ami::Client, store: &Store) -> Result<(), CommandError> {
+/// mark. Answers the job numbers it put into AstDB.
+async fn apply_to_asterisk(
+    client: &ami::Client,
+    store: &Store,
+) -> Result<BTreeMap<String, String>, CommandError> {
     let pending = store
         .call(|conn| settings::get(conn, PENDING_KEY))
         .await
@@ -957,7 +979,7 @@ async fn apply_to_asterisk(client: &ami::Client, store: &Store) -> Result<(), Co
         Ok(values) => values,
         Err(err) => {
             log::error!("cannot read the call-flow data: {err}");
-            return Ok(());
+            return Ok(BTreeMap::new());
         }
     };
     commands::db_del_tree(client, JOB_FAMILY).await?;
@@ -979,7 +1001,7 @@ async fn apply_to_asterisk(client: &ami::Client, store: &Store) -> Result<(), Co
             log::error!("cannot clear the call-flow pending mark: {err}");
         }
     }
-    Ok(())
+    Ok(jobs)
 }
 
 // ----- the PBX worker's part -----
