@@ -510,7 +510,8 @@ async fn agents_sign_in_pause_with_a_reason_and_the_operation_log_shows_it() {
         StatusCode::NO_CONTENT
     );
 
-    // A pause made elsewhere (a phone's feature code) is picked up from the events.
+    // A pause made elsewhere (a phone's feature code) is picked up from the events, and
+    // logged like the console's own: one row for the agent, not one per queue (manual §8).
     sim.set_paused("PJSIP/1002", None, true, "会议").unwrap();
     let deadline = Instant::now() + Duration::from_secs(5);
     while !api.get("/api/v1/dashboard").await.body["agents"]
@@ -554,6 +555,7 @@ async fn agents_sign_in_pause_with_a_reason_and_the_operation_log_shows_it() {
     assert_eq!(
         rows,
         vec![
+            row("pause", "会议"),
             row("logout", "127.0.0.1"),
             row("unpause", ""),
             row("pause", "未知"),
@@ -563,7 +565,7 @@ async fn agents_sign_in_pause_with_a_reason_and_the_operation_log_shows_it() {
         ],
         "newest first"
     );
-    assert_eq!(api.get("/api/v1/oplog?q=忙").await.body["total"], 2);
+    assert_eq!(api.get("/api/v1/oplog?q=忙").await.body["total"], 3);
     let paging = api.get("/api/v1/oplog?per_page=10&page=1").await.body;
     assert_eq!(paging["per_page"], 10);
     let bad = api.get("/api/v1/oplog?per_page=7").await;

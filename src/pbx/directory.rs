@@ -8,9 +8,10 @@ use std::path::PathBuf;
 
 use crate::i18n::Text;
 use crate::store::agents::{self, Agent, AgentFields, PbxExtension};
-use crate::store::{self, queues, Store, StoreError};
+use crate::store::{self, oplog, queues, Store, StoreError};
 
 use super::commands::{self, CommandError};
+use super::pauses;
 use super::Pbx;
 
 /// Asterisk's ring strategies (queues.conf `strategy=`).
@@ -621,7 +622,10 @@ impl Directory {
         Ok(())
     }
 
-    /// Pauses (置忙) or unpauses (置闲) an agent in all of its queues.
+    /// Pauses (置忙) or unpauses (置闲) an agent in all of its queues, and writes the
+    /// operation log's row before answering: the agent's next action (logging out, say) is
+    /// then logged after it. The events Asterisk sends for it add no second row
+    /// ([`super::pauses`]).
     pub async fn pause(
         &self,
         agent: &Agent,
@@ -635,7 +639,19 @@ impl Directory {
         if !self.pbx.is_connected() {
             return Err(DirectoryError::PbxUnavailable);
         }
-        commands::pause(self.pbx.client(), &interface, paused, reason).await?;
+        let now = pauses::state(paused, reason);
+        let log = self.pbx.pause_log();
+        let claimed = log.claim(&agent.extension, now.clone());
+        if let Err(err) = commands::pause(self.pbx.client(), &interface, paused, reason).await {
+            if let Some(previous) = claimed {
+                log.restore(&agent.extension, previous);
+            }
+            return Err(err.into());
+        }
+        if claimed.is_some() {
+            pauses::write(&self.store, oplog::Actor::of(agent), now).await;
+            self.pbx.refresh_stats();
+        }
         Ok(())
     }
 

@@ -13,6 +13,7 @@ pub mod calls;
 pub mod commands;
 pub mod directory;
 pub mod model;
+pub mod pauses;
 pub mod reconcile;
 
 use std::sync::Arc;
@@ -29,6 +30,7 @@ use crate::ami::{self, Action, ConnectionState, Message};
 use crate::store::{self, Store};
 use calls::{CallTracker, CallUpdate};
 use model::{AgentStatus, LiveModel};
+use pauses::PauseLog;
 
 /// A queue row of the dashboard (manual §3: 队列, 当前等待, 完成, 未接听).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
@@ -173,6 +175,7 @@ pub struct Pbx {
     stats: watch::Receiver<Arc<StatsView>>,
     refresh: Arc<tokio::sync::Notify>,
     connected_calls: ConnectedCalls,
+    pause_log: PauseLog,
 }
 
 impl Pbx {
@@ -200,6 +203,7 @@ impl Pbx {
         }));
         let refresh = Arc::new(tokio::sync::Notify::new());
         let connected_calls = ConnectedCalls::default();
+        let pause_log = PauseLog::default();
         let worker = Worker {
             connected_calls: Arc::clone(&connected_calls),
             dialing: Default::default(),
@@ -212,6 +216,7 @@ impl Pbx {
             version: None,
             queue_counts: Default::default(),
             agent_names: Default::default(),
+            pause_log: pause_log.clone(),
             live_tx,
             stats_tx,
         };
@@ -228,6 +233,7 @@ impl Pbx {
                 stats,
                 refresh,
                 connected_calls,
+                pause_log,
             },
             task,
         )
@@ -239,6 +245,11 @@ impl Pbx {
 
     pub fn stats(&self) -> watch::Receiver<Arc<StatsView>> {
         self.stats.clone()
+    }
+
+    /// The operation log's memory of agents' pauses ([`pauses`]).
+    pub fn pause_log(&self) -> &PauseLog {
+        &self.pause_log
     }
 
     /// Whether Asterisk is there and fully booted, so that app_queue's actions exist.
@@ -299,6 +310,8 @@ struct Worker {
     queue_counts: std::collections::HashMap<String, (u64, u64)>,
     /// Configured agents by extension: (name, job number), to name the members.
     agent_names: std::collections::HashMap<String, (String, String)>,
+    /// The pause each extension was last logged with, shared with the console's pauses.
+    pause_log: PauseLog,
     live_tx: watch::Sender<Arc<LiveView>>,
     stats_tx: watch::Sender<Arc<StatsView>>,
 }
@@ -393,6 +406,20 @@ impl Worker {
             }
             Ok(status) => {
                 self.model.rebuild(&status.events, store::now_millis());
+                // A pause that was there at connect is no new action to log.
+                self.pause_log.reset(
+                    self.model
+                        .queues
+                        .values()
+                        .flat_map(|q| q.members.values())
+                        .map(|m| {
+                            (
+                                extension_of(&m.interface),
+                                pauses::state(m.paused, &m.pause_reason),
+                            )
+                        })
+                        .collect(),
+                );
                 let waiting: Vec<String> = self
                     .model
                     .queues
@@ -437,6 +464,9 @@ impl Worker {
             self.record_recording(event, now_ms).await;
         }
         self.follow_call_flow(event, now_ms).await;
+        if event.event() == Some("QueueMemberPause") {
+            self.log_pause(event).await;
+        }
         let updates = self.tracker.apply(event, now_ms);
         let outcome_changed = !updates.is_empty();
         self.persist(updates).await;
@@ -447,6 +477,39 @@ impl Worker {
         if live_changed || outcome_changed {
             self.publish_live();
         }
+    }
+
+    /// Writes an agent's 忙 / 闲 into the operation log ([`pauses`]), before the live view
+    /// shows it, so whoever sees the pause can find the row.
+    async fn log_pause(&mut self, event: &Message) {
+        let Some(interface) = event.get("Interface") else {
+            return;
+        };
+        let now = pauses::state(
+            event.get("Paused") == Some("1"),
+            event.get("PausedReason").unwrap_or(""),
+        );
+        let extension = extension_of(interface);
+        if self.pause_log.claim(&extension, now.clone()).is_none() {
+            return;
+        }
+        let (agent_name, job_number) =
+            self.agent_names
+                .get(&extension)
+                .cloned()
+                .unwrap_or_else(|| {
+                    (
+                        event.get("MemberName").unwrap_or("").to_string(),
+                        String::new(),
+                    )
+                });
+        let actor = store::oplog::Actor {
+            agent_name,
+            job_number,
+            extension,
+        };
+        pauses::write(&self.store, actor, now).await;
+        self.refresh_stats().await;
     }
 
     /// What our dialplan's events mean (survey scores, 直呼分配坐席) and who is talking to

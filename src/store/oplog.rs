@@ -6,6 +6,9 @@ use rusqlite::{params, Connection};
 use super::now_millis;
 
 /// The kinds of operation the log records. Stored by their code; the UI names them.
+/// The detail of a pause without a reason (manual §8: 未知).
+pub const UNKNOWN_REASON: &str = "未知";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventType {
     Login,
@@ -31,6 +34,17 @@ pub struct Actor {
     pub agent_name: String,
     pub job_number: String,
     pub extension: String,
+}
+
+impl Actor {
+    /// A configured agent, as the log names it.
+    pub fn of(agent: &super::agents::Agent) -> Actor {
+        Actor {
+            agent_name: agent.name.clone(),
+            job_number: agent.job_number.clone(),
+            extension: agent.extension.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

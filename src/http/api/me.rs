@@ -17,10 +17,8 @@ use crate::http::AppState;
 use crate::i18n::Text;
 use crate::pbx::model::AgentStatus;
 use crate::store::agents::Agent;
-use crate::store::oplog::{self, EventType};
 
 /// The detail the operation log records for a pause without a reason (manual §8).
-pub const UNKNOWN_REASON: &str = "未知";
 
 #[derive(Serialize, ToSchema)]
 pub struct MeAgent {
@@ -142,17 +140,13 @@ pub async fn pause(
         .agent(session.1)
         .await
         .map_err(directory_error)?;
+    // The operation log's row comes from Asterisk's QueueMemberPause, as for a pause made
+    // on a phone or by another AMI client (the PBX worker writes it).
     state
         .directory
         .pause(&agent, true, &reason)
         .await
         .map_err(directory_error)?;
-    let detail = if reason.is_empty() {
-        UNKNOWN_REASON.to_string()
-    } else {
-        reason
-    };
-    log_event(&state, &agent, EventType::Pause, detail).await?;
     Ok(ApiJson(me(&state, agent).await?))
 }
 
@@ -173,30 +167,5 @@ pub async fn unpause(
         .pause(&agent, false, "")
         .await
         .map_err(directory_error)?;
-    log_event(&state, &agent, EventType::Unpause, String::new()).await?;
     Ok(ApiJson(me(&state, agent).await?))
-}
-
-pub fn actor_of(agent: &Agent) -> oplog::Actor {
-    oplog::Actor {
-        agent_name: agent.name.clone(),
-        job_number: agent.job_number.clone(),
-        extension: agent.extension.clone(),
-    }
-}
-
-async fn log_event(
-    state: &AppState,
-    agent: &Agent,
-    event: EventType,
-    detail: String,
-) -> Result<(), ApiError> {
-    let actor = actor_of(agent);
-    state
-        .directory
-        .store()
-        .call(move |conn| oplog::append(conn, &actor, event, &detail))
-        .await?;
-    state.pbx.refresh_stats();
-    Ok(())
 }

@@ -184,7 +184,7 @@ async fn actor_for(state: &AppState, agent_id: Option<i64>) -> Result<oplog::Act
                 .agent(id)
                 .await
                 .map_err(super::directory_error)?;
-            Ok(super::me::actor_of(&agent))
+            Ok(crate::store::oplog::Actor::of(&agent))
         }
         None => Ok(admin_actor()),
     }
