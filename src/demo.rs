@@ -76,6 +76,19 @@ pub async fn start_pbx(
     for queue in &mut sim_config.queues {
         queue.members.clear();
     }
+    // Asterisk's configuration folder holds what the box's PBX UI writes (queues with their
+    // own strategy lines); the simulator reads its strategies, and the console's include,
+    // from there as a real Asterisk does.
+    let asterisk_dir = config.paths.asterisk_config_dir.clone();
+    std::fs::create_dir_all(&asterisk_dir)?;
+    let queues_conf = asterisk_dir.join("queues.conf");
+    if !queues_conf.exists() {
+        std::fs::write(
+            &queues_conf,
+            crate::simulator::pbx_ui_queues_conf(&sim_config.queues),
+        )?;
+    }
+    sim_config.asterisk_config_dir = Some(asterisk_dir);
     let sim = Simulator::start(sim_config).await?;
     config.ami.host = sim.addr().ip().to_string();
     config.ami.port = crate::config::Bounded(u64::from(sim.addr().port()));

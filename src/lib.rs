@@ -143,7 +143,12 @@ pub async fn start(config: Config) -> anyhow::Result<Daemon> {
         // The secret written at factory provisioning (also in Asterisk's manager include).
         ami.secret = firmware::provision::ami_secret(&data_dir)?.unwrap_or_default();
     }
-    let (pbx, pbx_task) = pbx::Pbx::start(ami, store.clone(), services_shutdown.clone());
+    let (pbx, pbx_task) = pbx::Pbx::start(
+        ami,
+        store.clone(),
+        &config.paths.asterisk_config_dir,
+        services_shutdown.clone(),
+    );
 
     let sessions = Sessions::new(Duration::from_secs(
         config.security.session_idle_minutes.get() * 60,

@@ -8,14 +8,15 @@ use std::time::{Duration, Instant};
 
 use common::pbx::{received, wait_connected, AMI_USER};
 use common::{Api, TestDaemon};
-use coocenterd::simulator::{MemberConfig, QueueConfig, SimConfig, SimHandle, Simulator, Strategy};
+use coocenterd::simulator::{MemberConfig, QueueConfig, SimConfig, SimHandle, Strategy};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 const AMI_SECRET: &str = "agents-test-secret";
 
-async fn simulator() -> SimHandle {
-    Simulator::start(SimConfig {
+/// The simulated PBX and its configuration folder (queues.conf as the PBX UI writes it).
+async fn simulator() -> (SimHandle, tempfile::TempDir) {
+    common::pbx::simulator_with_asterisk_dir(SimConfig {
         username: AMI_USER.into(),
         secret: AMI_SECRET.into(),
         queues: vec![
@@ -28,7 +29,6 @@ async fn simulator() -> SimHandle {
         ..SimConfig::default()
     })
     .await
-    .unwrap()
 }
 
 async fn admin(daemon: &TestDaemon) -> Api {
@@ -48,14 +48,23 @@ fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
         .collect()
 }
 
+fn queue_row<'a>(dashboard: &'a Value, queue: &str) -> &'a Value {
+    dashboard["queues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["queue"] == queue)
+        .unwrap_or_else(|| panic!("queue {queue} in {dashboard}"))
+}
+
 fn count(daemon: &TestDaemon, sql: &str) -> i64 {
     daemon.db().query_row(sql, [], |r| r.get(0)).unwrap()
 }
 
 #[tokio::test]
 async fn agents_are_created_on_pbx_extensions_and_every_refusal_changes_nothing() {
-    let sim = simulator().await;
-    let daemon = common::pbx::daemon_for(&sim, AMI_SECRET).await;
+    let (sim, asterisk_dir) = simulator().await;
+    let daemon = common::pbx::daemon_with_asterisk_dir(&sim, AMI_SECRET, asterisk_dir.path()).await;
     let mut api = admin(&daemon).await;
 
     let extensions = api.get("/api/v1/pbx/extensions").await.body;
@@ -230,8 +239,8 @@ async fn agents_are_created_on_pbx_extensions_and_every_refusal_changes_nothing(
 
 #[tokio::test]
 async fn membership_and_strategy_reach_asterisk_and_survive_its_restart() {
-    let sim = simulator().await;
-    let daemon = common::pbx::daemon_for(&sim, AMI_SECRET).await;
+    let (sim, asterisk_dir) = simulator().await;
+    let daemon = common::pbx::daemon_with_asterisk_dir(&sim, AMI_SECRET, asterisk_dir.path()).await;
     let mut api = admin(&daemon).await;
     let agent = api
         .send(
@@ -305,12 +314,32 @@ async fn membership_and_strategy_reach_asterisk_and_survive_its_restart() {
         (Some("售后"), Some("rrmemory"), Some(false))
     );
     let include =
-        std::fs::read_to_string(daemon.dir.path().join("asterisk/queues_coocenter.conf")).unwrap();
+        std::fs::read_to_string(asterisk_dir.path().join("queues_coocenter.conf")).unwrap();
     let lines: Vec<&str> = include
         .lines()
         .filter(|l| !l.starts_with(';') && !l.is_empty())
         .collect();
     assert_eq!(lines, ["[222](+)", "strategy=rrmemory"]);
+    // Asterisk 22 rings with the first `strategy` of a queue's section: the console took the
+    // PBX UI's own line over, so the one it asked for is the one Asterisk rings with.
+    assert_eq!(sim.queue_strategy("222"), Some(Strategy::RrMemory));
+    let queues_conf = std::fs::read_to_string(asterisk_dir.path().join("queues.conf")).unwrap();
+    assert!(
+        queues_conf.contains("\n[222]\n;strategy = ringall ; 振铃方式由 coocenterd 控制台设置"),
+        "{queues_conf}"
+    );
+    assert!(
+        queues_conf.contains("\n[333]\nstrategy = rrmemory\n"),
+        "other queues untouched: {queues_conf}"
+    );
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while queue_row(&api.get("/api/v1/dashboard").await.body, "222")["strategy"] != "rrmemory" {
+        assert!(
+            Instant::now() < deadline,
+            "the dashboard kept the old strategy"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     assert_eq!(
         received(&sim, "QueueReload"),
         vec![pairs(&[
@@ -338,11 +367,19 @@ async fn membership_and_strategy_reach_asterisk_and_survive_its_restart() {
         "a refused change changes nothing"
     );
     assert_eq!(
-        std::fs::read_to_string(daemon.dir.path().join("asterisk/queues_coocenter.conf")).unwrap(),
+        std::fs::read_to_string(asterisk_dir.path().join("queues_coocenter.conf")).unwrap(),
         include
     );
 
-    // Asterisk restarts and forgets the dynamic member: the reconcile puts it back.
+    // The owner saves queue 222 in the PBX UI (its strategy line is back), and Asterisk
+    // restarts, forgetting the dynamic member: the reconcile puts both back.
+    std::fs::write(
+        asterisk_dir.path().join("queues.conf"),
+        coocenterd::simulator::pbx_ui_queues_conf(&[
+            QueueConfig::new("222").member(MemberConfig::new("PJSIP/1001", "张伟"))
+        ]),
+    )
+    .unwrap();
     sim.restart_with_downtime(Duration::from_millis(300))
         .await
         .unwrap();
@@ -352,6 +389,14 @@ async fn membership_and_strategy_reach_asterisk_and_survive_its_restart() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(received(&sim, "QueueAdd")[1], received(&sim, "QueueAdd")[0]);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while sim.queue_strategy("222") != Some(Strategy::RrMemory) {
+        assert!(
+            Instant::now() < deadline,
+            "the strategy was not taken over again"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let dashboard = api.get("/api/v1/dashboard").await.body;
     assert!(dashboard["agents"]
         .as_array()
@@ -376,7 +421,7 @@ async fn membership_and_strategy_reach_asterisk_and_survive_its_restart() {
     assert_eq!(answer.status, StatusCode::OK);
     assert_eq!(answer.body["pending"], true);
     let include =
-        std::fs::read_to_string(daemon.dir.path().join("asterisk/queues_coocenter.conf")).unwrap();
+        std::fs::read_to_string(asterisk_dir.path().join("queues_coocenter.conf")).unwrap();
     assert!(include.contains("[222](+)\nstrategy=linear\n"), "{include}");
 
     // Removing a member.
@@ -394,8 +439,8 @@ async fn membership_and_strategy_reach_asterisk_and_survive_its_restart() {
 
 #[tokio::test]
 async fn agents_sign_in_pause_with_a_reason_and_the_operation_log_shows_it() {
-    let sim = simulator().await;
-    let daemon = common::pbx::daemon_for(&sim, AMI_SECRET).await;
+    let (sim, asterisk_dir) = simulator().await;
+    let daemon = common::pbx::daemon_with_asterisk_dir(&sim, AMI_SECRET, asterisk_dir.path()).await;
     let mut api = admin(&daemon).await;
     let agent = api
         .send(

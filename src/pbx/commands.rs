@@ -109,8 +109,30 @@ pub async fn db_del_tree(client: &ami::Client, family: &str) -> Result<(), Comma
     check(client.send(action).await?, &["Database entry not found"])
 }
 
+/// The strategy Asterisk rings `queue` with now (`QueueStatus`' `QueueParams`); `None` when
+/// it has no such queue.
+pub async fn queue_strategy(
+    client: &ami::Client,
+    queue: &str,
+) -> Result<Option<String>, CommandError> {
+    let response = client
+        .send(Action::new("QueueStatus").field("Queue", queue))
+        .await?;
+    if !response.is_success() {
+        return Err(CommandError::Refused(
+            response.message().unwrap_or("").to_string(),
+        ));
+    }
+    Ok(response
+        .events
+        .iter()
+        .find(|e| e.event() == Some("QueueParams") && e.get("Queue") == Some(queue))
+        .and_then(|e| e.get("Strategy"))
+        .map(str::to_string))
+}
+
 /// Re-reads one queue's parameters from the configuration (our generated include among
-/// them). Asterisk resets that queue's counters when it does.
+/// them). Asterisk 22 keeps the queue's counters (`Completed`, `Abandoned`) when it does.
 pub async fn reload_queue(client: &ami::Client, queue: &str) -> Result<(), CommandError> {
     let action = Action::new("QueueReload")
         .field("Queue", queue)

@@ -44,6 +44,9 @@ pub enum DirectoryError {
     PbxUnavailable,
     #[error("Asterisk refused: {0}")]
     Refused(String),
+    /// Saved, but Asterisk does not do it (what it does instead is in the text).
+    #[error("{}", .0.en)]
+    NotApplied(Text),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("writing the Asterisk include: {0}")]
@@ -503,10 +506,11 @@ impl Directory {
         Ok(())
     }
 
-    /// Sets a queue's strategy: written to the generated include and applied with
-    /// `QueueReload` (which resets that queue's counters in Asterisk, and ours with it, as
-    /// manual §3 says). When Asterisk is away the change is saved as pending. Returns
-    /// whether it is still pending.
+    /// Sets a queue's strategy: written to the generated include, taken over from
+    /// queues.conf's own section ([`super::queues_conf`]), applied with `QueueReload` and
+    /// checked with `QueueStatus`. Our counts restart when Asterisk's strategy really changed
+    /// (manual §3: 若期间修改振铃策略则会清空数据重新记录; Asterisk keeps its own). When Asterisk
+    /// is away the change is saved as pending. Returns whether it is still pending.
     pub async fn set_strategy(&self, queue: &str, strategy: &str) -> Result<bool, DirectoryError> {
         self.queue(queue).await?;
         if !STRATEGIES.contains(&strategy) {
@@ -522,30 +526,42 @@ impl Directory {
             .call(move |conn| queues::set_strategy(conn, &q, &s, true))
             .await?;
         self.write_queues_include().await?;
-        self.apply_pending_strategy(queue).await
+        self.apply_pending_strategy(queue, strategy).await
     }
 
-    /// Reloads a queue whose strategy change is pending; returns whether it still is.
-    pub async fn apply_pending_strategy(&self, queue: &str) -> Result<bool, DirectoryError> {
+    /// Applies a queue's saved strategy if Asterisk is there; returns whether it is still
+    /// pending.
+    async fn apply_pending_strategy(
+        &self,
+        queue: &str,
+        strategy: &str,
+    ) -> Result<bool, DirectoryError> {
         if !self.pbx.is_connected() {
             return Ok(true);
         }
-        match commands::reload_queue(self.pbx.client(), queue).await {
-            Ok(()) => {
-                let q = queue.to_string();
-                let now = store::now_millis();
-                self.store
-                    .call(move |conn| {
-                        queues::clear_pending(conn, &q)?;
-                        store::calls::reset_epoch(conn, &q, now)
-                    })
-                    .await?;
+        let queues_conf = self.queues_conf();
+        match apply_strategy(
+            self.pbx.client(),
+            &self.store,
+            &queues_conf,
+            queue,
+            strategy,
+        )
+        .await
+        {
+            Ok(applied) => {
                 self.pbx.refresh_stats();
-                Ok(false)
+                self.pbx.queue_params_changed();
+                Ok(applied == StrategyApplied::AfterRestart)
             }
-            Err(CommandError::Unavailable(_)) => Ok(true),
-            Err(err) => Err(err.into()),
+            Err(DirectoryError::PbxUnavailable) => Ok(true),
+            Err(err) => Err(err),
         }
+    }
+
+    /// The PBX UI's queues.conf, beside our include.
+    fn queues_conf(&self) -> PathBuf {
+        queues_conf_beside(&self.queues_include)
     }
 
     /// Writes `queues_coocenter.conf` from the stored strategies (temp file, fsync, rename).
@@ -671,8 +687,118 @@ fn no_such_queue(queue: &str) -> DirectoryError {
     ))
 }
 
+/// `queues.conf` in the folder of our include.
+pub fn queues_conf_beside(include: &std::path::Path) -> PathBuf {
+    include
+        .parent()
+        .unwrap_or(std::path::Path::new("."))
+        .join("queues.conf")
+}
+
+/// What applying a strategy achieved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StrategyApplied {
+    /// Asterisk rings with it now; the pending mark is cleared.
+    Now,
+    /// Asterisk took it, but `linear` and `rrordered` need the ordered member list app_queue
+    /// only builds when it creates the queue: it rings in order from the next restart. Stays
+    /// pending until a session after that shows it.
+    AfterRestart,
+}
+
+/// Strategies whose member order app_queue keeps only in a queue created with them.
+fn needs_ordered_members(strategy: &str) -> bool {
+    matches!(strategy, "linear" | "rrordered")
+}
+
+/// Makes Asterisk ring `queue` with `wanted`, which the include already says: takes the
+/// line over from queues.conf, `QueueReload`s the queue and reads back what Asterisk rings
+/// with. Refuses (the change stays saved and pending) when Asterisk still says otherwise.
+pub async fn apply_strategy(
+    client: &crate::ami::Client,
+    store: &Store,
+    queues_conf: &std::path::Path,
+    queue: &str,
+    wanted: &str,
+) -> Result<StrategyApplied, DirectoryError> {
+    let before = commands::queue_strategy(client, queue).await?;
+    take_strategy_over(queues_conf, queue).await?;
+    commands::reload_queue(client, queue).await?;
+    let now = commands::queue_strategy(client, queue).await?;
+    if now.as_deref() != Some(wanted) {
+        let actual = now.unwrap_or_else(|| "?".into());
+        log::warn!("queue {queue}: asked for strategy {wanted}, Asterisk rings with {actual}");
+        return Err(DirectoryError::NotApplied(Text::owned(
+            format!(
+                "已保存，但 Asterisk 重载后仍按 {actual} 振铃：请确认 queues.conf 包含 #include queues_coocenter.conf，且队列 {queue} 的设置中没有其他 strategy。"
+            ),
+            format!(
+                "Saved, but after the reload Asterisk still rings with {actual}: check that queues.conf has #include queues_coocenter.conf and no other strategy for queue {queue}."
+            ),
+        )));
+    }
+    let changed = before.as_deref() != Some(wanted);
+    let after_restart = changed
+        && needs_ordered_members(wanted)
+        && !before.as_deref().is_some_and(needs_ordered_members);
+    let q = queue.to_string();
+    let at = store::now_millis();
+    store
+        .call(move |conn| {
+            if !after_restart {
+                queues::clear_pending(conn, &q)?;
+            }
+            if changed {
+                store::calls::reset_epoch(conn, &q, at)?;
+            }
+            Ok(())
+        })
+        .await?;
+    Ok(if after_restart {
+        StrategyApplied::AfterRestart
+    } else {
+        StrategyApplied::Now
+    })
+}
+
+/// Comments out queues.conf's own `strategy` lines for `queue` ([`super::queues_conf`]).
+async fn take_strategy_over(
+    queues_conf: &std::path::Path,
+    queue: &str,
+) -> Result<(), DirectoryError> {
+    let path = queues_conf.to_path_buf();
+    let queue = queue.to_string();
+    tokio::task::spawn_blocking(move || -> Result<(), String> {
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(err) => return Err(format!("{}: {err}", path.display())),
+        };
+        let Some(edited) = super::queues_conf::hand_over_strategy(&text, &queue) else {
+            return Ok(());
+        };
+        let mode = {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::metadata(&path)
+                .map(|m| m.permissions().mode() & 0o7777)
+                .unwrap_or(0o644)
+        };
+        crate::fs_atomic::write(&path, edited.as_bytes(), mode).map_err(|e| format!("{e:#}"))?;
+        log::info!(
+            "queue {queue}: took the strategy over from {} (lines {:?} commented out)",
+            path.display(),
+            super::queues_conf::strategy_lines(&text, &queue)
+        );
+        Ok(())
+    })
+    .await
+    .map_err(|e| DirectoryError::Io(e.to_string()))?
+    .map_err(DirectoryError::Io)
+}
+
 /// The generated queues include: one `[queue](+)` section per queue with a strategy of ours.
-/// queues.conf includes it last, so these lines add to the PBX UI's own queue definitions.
+/// queues.conf includes it last, so these lines add to the PBX UI's own queue definitions;
+/// they count only because [`apply_strategy`] takes the section's own `strategy` line over.
 pub fn render_queues_include(settings: &[queues::QueueSettings]) -> String {
     let mut text = String::from(
         "; Generated by coocenterd from the console's queue settings. Do not edit: it is\n\

@@ -14,6 +14,7 @@ pub mod commands;
 pub mod directory;
 pub mod model;
 pub mod pauses;
+pub mod queues_conf;
 pub mod reconcile;
 
 use std::sync::Arc;
@@ -176,6 +177,8 @@ pub struct Pbx {
     refresh: Arc<tokio::sync::Notify>,
     connected_calls: ConnectedCalls,
     pause_log: PauseLog,
+    /// Asks the worker to re-read the queues' parameters (after a strategy change).
+    params_changed: Arc<tokio::sync::Notify>,
 }
 
 impl Pbx {
@@ -183,6 +186,7 @@ impl Pbx {
     pub fn start(
         config: ami::Config,
         store: Store,
+        asterisk_config_dir: &std::path::Path,
         shutdown: CancellationToken,
     ) -> (Pbx, JoinHandle<()>) {
         let (client, runner) = ami::Client::new(config);
@@ -204,7 +208,9 @@ impl Pbx {
         let refresh = Arc::new(tokio::sync::Notify::new());
         let connected_calls = ConnectedCalls::default();
         let pause_log = PauseLog::default();
+        let params_changed = Arc::new(tokio::sync::Notify::new());
         let worker = Worker {
+            params_changed: Arc::clone(&params_changed),
             connected_calls: Arc::clone(&connected_calls),
             dialing: Default::default(),
             refresh: Arc::clone(&refresh),
@@ -217,6 +223,7 @@ impl Pbx {
             queue_counts: Default::default(),
             agent_names: Default::default(),
             pause_log: pause_log.clone(),
+            queues_conf: asterisk_config_dir.join("queues.conf"),
             live_tx,
             stats_tx,
         };
@@ -234,6 +241,7 @@ impl Pbx {
                 refresh,
                 connected_calls,
                 pause_log,
+                params_changed,
             },
             task,
         )
@@ -245,6 +253,11 @@ impl Pbx {
 
     pub fn stats(&self) -> watch::Receiver<Arc<StatsView>> {
         self.stats.clone()
+    }
+
+    /// Tells the worker a queue was reloaded: the dashboard's strategy is read again.
+    pub fn queue_params_changed(&self) {
+        self.params_changed.notify_one();
     }
 
     /// The operation log's memory of agents' pauses ([`pauses`]).
@@ -295,6 +308,7 @@ impl Pbx {
 }
 
 struct Worker {
+    params_changed: Arc<tokio::sync::Notify>,
     refresh: Arc<tokio::sync::Notify>,
     connected_calls: ConnectedCalls,
     /// Outbound calls being dialled by an agent: the agent channel's uniqueid → (extension,
@@ -312,6 +326,8 @@ struct Worker {
     agent_names: std::collections::HashMap<String, (String, String)>,
     /// The pause each extension was last logged with, shared with the console's pauses.
     pause_log: PauseLog,
+    /// The PBX UI's queues.conf (strategies are taken over from it at reconcile).
+    queues_conf: std::path::PathBuf,
     live_tx: watch::Sender<Arc<LiveView>>,
     stats_tx: watch::Sender<Arc<StatsView>>,
 }
@@ -379,7 +395,40 @@ impl Worker {
                 }
                 _ = tick.tick() => self.refresh_stats().await,
                 _ = self.refresh.notified() => self.refresh_stats().await,
+                _ = self.params_changed.notified(), if self.connected => {
+                    self.reread_queue_params().await;
+                }
             }
+        }
+    }
+
+    /// Takes each queue's parameters (its strategy) from a fresh `QueueStatus`, after a
+    /// queue was reloaded; members and callers are the events' business.
+    async fn reread_queue_params(&mut self) {
+        let Ok(status) = self.client.send(Action::new("QueueStatus")).await else {
+            return;
+        };
+        if !status.is_success() {
+            return;
+        }
+        let mut changed = false;
+        for params in status
+            .events
+            .iter()
+            .filter(|e| e.event() == Some("QueueParams"))
+        {
+            let (Some(name), Some(strategy)) = (params.get("Queue"), params.get("Strategy")) else {
+                continue;
+            };
+            if let Some(queue) = self.model.queues.get_mut(name) {
+                if queue.strategy != strategy {
+                    queue.strategy = strategy.to_string();
+                    changed = true;
+                }
+            }
+        }
+        if changed {
+            self.publish_live();
         }
     }
 
@@ -428,9 +477,22 @@ impl Worker {
                     .collect();
                 let updates = self.tracker.reconcile(&waiting, store::now_millis());
                 self.persist(updates).await;
-                match reconcile::reconcile(&self.client, &self.store, &self.model).await {
+                match reconcile::reconcile(
+                    &self.client,
+                    &self.store,
+                    &self.model,
+                    &self.queues_conf,
+                )
+                .await
+                {
                     Ok(done) if done != reconcile::Reconciled::default() => {
-                        log::info!("reconciled Asterisk with the console's configuration: {done:?}")
+                        log::info!(
+                            "reconciled Asterisk with the console's configuration: {done:?}"
+                        );
+                        if !done.reloaded.is_empty() {
+                            // The dashboard shows the strategy Asterisk rings with now.
+                            self.reread_queue_params().await;
+                        }
                     }
                     Ok(_) => {}
                     Err(err) => log::error!("cannot reconcile queue members: {err}"),

@@ -1,6 +1,7 @@
 //! Brings Asterisk in line with our configuration after every (re)connect: members we keep
 //! that Asterisk lacks are added, dynamic members of our agents that we no longer want are
-//! removed, and strategy changes saved while Asterisk was away are reloaded. Members that
+//! removed, and strategies saved while Asterisk was away, or that Asterisk no longer rings
+//! with, are applied again (and checked). Members that
 //! are not our agents' (static ones from queues.conf, or added by another tool) are left
 //! alone.
 
@@ -22,6 +23,7 @@ pub async fn reconcile(
     client: &ami::Client,
     store: &Store,
     model: &LiveModel,
+    queues_conf: &std::path::Path,
 ) -> Result<Reconciled, store::StoreError> {
     let (desired, our_interfaces, settings) = store
         .call(|conn| {
@@ -73,17 +75,28 @@ pub async fn reconcile(
             }
         }
     }
-    for pending in settings.iter().filter(|s| s.strategy_pending) {
-        if commands::reload_queue(client, &pending.queue).await.is_ok() {
-            let queue = pending.queue.clone();
-            let now = store::now_millis();
-            store
-                .call(move |conn| {
-                    queues::clear_pending(conn, &queue)?;
-                    store::calls::reset_epoch(conn, &queue, now)
-                })
-                .await?;
-            done.reloaded.push(pending.queue.clone());
+    // Pending changes, and strategies Asterisk lost (the PBX UI wrote its own line back into
+    // queues.conf, or a restart read another file).
+    for pending in &settings {
+        let Some(wanted) = &pending.strategy else {
+            continue;
+        };
+        let differs = model
+            .queues
+            .get(&pending.queue)
+            .is_some_and(|q| &q.strategy != wanted);
+        if !pending.strategy_pending && !differs {
+            continue;
+        }
+        match super::directory::apply_strategy(client, store, queues_conf, &pending.queue, wanted)
+            .await
+        {
+            Ok(super::directory::StrategyApplied::Now) => done.reloaded.push(pending.queue.clone()),
+            Ok(super::directory::StrategyApplied::AfterRestart) => log::info!(
+                "queue {}: strategy {wanted} rings in order from the next Asterisk restart",
+                pending.queue
+            ),
+            Err(err) => log::warn!("reconcile: strategy of queue {}: {err}", pending.queue),
         }
     }
     Ok(done)

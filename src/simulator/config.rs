@@ -71,6 +71,11 @@ pub struct SimConfig {
     /// Events per session that may wait to be written before the session is dropped (what
     /// Asterisk's `writetimeout` does to a client that does not read).
     pub session_queue: usize,
+    /// Asterisk's configuration folder (`/etc/asterisk`), when the simulator should read the
+    /// queues' strategies from its `queues.conf` and includes at start, restart and
+    /// `QueueReload` (`conf_files.rs`), as the daemon's generated include is read by a real
+    /// Asterisk. `None`: strategies come from [`SimConfig::queues`] only.
+    pub asterisk_config_dir: Option<std::path::PathBuf>,
     /// The `Challenge:` to hand out instead of a random one: replaying a captured MD5 login
     /// needs the challenge its `Key` was computed from.
     pub fixed_challenge: Option<String>,
@@ -97,6 +102,7 @@ impl Default for SimConfig {
             spool_dir: "/var/spool/asterisk".to_owned(),
             write_recordings: false,
             auth_failure_delay: Duration::from_secs(1),
+            asterisk_config_dir: None,
             persistent_members: false,
             shared_lastcall: true,
             log_membername_as_agent: true,

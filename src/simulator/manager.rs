@@ -363,6 +363,7 @@ impl Engine {
         self.reply(sid, "Success", m, "Module Reloaded");
         if name.is_empty() || name == "app_queue" {
             self.reload_queues(None, true);
+            self.read_strategies_from_files(None);
         }
     }
 
@@ -858,7 +859,11 @@ impl Engine {
         let members = !any || yes("Members");
         let queue = header(m, "Queue").to_owned();
         self.reply(sid, "Success", m, "Queue reloaded successfully");
-        self.reload_queues((!queue.is_empty()).then_some(queue.as_str()), members);
+        let only = (!queue.is_empty()).then_some(queue.as_str());
+        self.reload_queues(only, members);
+        if !any || yes("Parameters") {
+            self.read_strategies_from_files(only);
+        }
     }
 
     fn action_queue_reset(&mut self, sid: SessionId, m: &Message) {

@@ -11,6 +11,7 @@
 //! | module | owns |
 //! |---|---|
 //! | `config` | [`SimConfig`], queues and members, simulated people's behaviour, clock mode |
+//! | `conf_files` | the queue strategies of a real `queues.conf` and its includes, read as Asterisk reads them |
 //! | `clock` | simulated time and Asterisk's time formats |
 //! | `channel` | channels, their AMI snapshots, names, bridge ids |
 //! | `engine` | the one state of the PBX: timers, channels, sessions, event fan-out |
@@ -47,6 +48,7 @@
 mod channel;
 mod cli;
 mod clock;
+mod conf_files;
 mod config;
 mod demo;
 mod engine;
@@ -58,6 +60,7 @@ mod server;
 #[cfg(test)]
 mod tests;
 
+pub use conf_files::pbx_ui_queues_conf;
 pub use config::{
     CallOptions, ClockMode, DeviceState, MemberBehavior, MemberConfig, QueueConfig, SimConfig,
     Strategy,

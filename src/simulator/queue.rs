@@ -313,7 +313,31 @@ impl Engine {
         for cfg in cfgs {
             self.insert_queue(cfg, now);
         }
+        self.read_strategies_from_files(None);
         self.qlog_at(clock::secs(now), "NONE", "NONE", "NONE", "QUEUESTART", "");
+    }
+
+    /// Takes each queue's strategy from the configuration folder, when there is one
+    /// (`conf_files.rs`): `reload_single_queue` sets it from the first `strategy` line, or
+    /// ringall. A queue the files do not name keeps its configured strategy.
+    pub(crate) fn read_strategies_from_files(&mut self, only: Option<&str>) {
+        let Some(dir) = self.config.asterisk_config_dir.clone() else {
+            return;
+        };
+        let Some(strategies) = super::conf_files::queue_strategies(&dir) else {
+            return;
+        };
+        for q in &mut self.queues {
+            if only.is_some_and(|o| !o.eq_ignore_ascii_case(q.name())) {
+                continue;
+            }
+            if let Some(word) = strategies.get(&q.name().to_ascii_lowercase()) {
+                q.cfg.strategy = word
+                    .as_deref()
+                    .and_then(Strategy::parse)
+                    .unwrap_or(Strategy::RingAll);
+            }
+        }
     }
 
     fn insert_queue(&mut self, cfg: QueueConfig, now: Micros) {

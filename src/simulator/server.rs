@@ -474,7 +474,9 @@ impl SimHandle {
 
     /// `queue reload all` from the console.
     pub fn reload(&self) {
-        self.inner.engine().reload_queues(None, true);
+        let mut e = self.inner.engine();
+        e.reload_queues(None, true);
+        e.read_strategies_from_files(None);
     }
 
     /// Names of the queues, in app_queue's order.
@@ -485,5 +487,11 @@ impl SimHandle {
             .iter()
             .map(|q| q.name().to_owned())
             .collect()
+    }
+
+    /// The strategy a queue rings with now (what `queue show` and `QueueParams` say).
+    pub fn queue_strategy(&self, queue: &str) -> Option<super::config::Strategy> {
+        let e = self.inner.engine();
+        e.queue_idx(queue).map(|qi| e.queues[qi].cfg.strategy)
     }
 }

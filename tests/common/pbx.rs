@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use coocenterd::simulator::SimHandle;
+use coocenterd::simulator::{SimConfig, SimHandle, Simulator};
 
 use super::{Api, TestDaemon};
 
@@ -17,6 +17,38 @@ pub async fn daemon_for(sim: &SimHandle, secret: &str) -> TestDaemon {
         config.ami.port = coocenterd::config::Bounded(u64::from(port));
         config.ami.username = AMI_USER.into();
         config.ami.secret = secret;
+    })
+    .await
+}
+
+/// A simulator with an Asterisk configuration folder of its own: `queues.conf` as the
+/// box's PBX UI writes it (each queue with its own `strategy` line, our include last), read
+/// at start, restart and `QueueReload` as a real Asterisk reads it.
+pub async fn simulator_with_asterisk_dir(mut config: SimConfig) -> (SimHandle, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("queues.conf"),
+        coocenterd::simulator::pbx_ui_queues_conf(&config.queues),
+    )
+    .unwrap();
+    config.asterisk_config_dir = Some(dir.path().to_path_buf());
+    (Simulator::start(config).await.unwrap(), dir)
+}
+
+/// [`daemon_for`], writing its Asterisk includes into `asterisk_dir`.
+pub async fn daemon_with_asterisk_dir(
+    sim: &SimHandle,
+    secret: &str,
+    asterisk_dir: &std::path::Path,
+) -> TestDaemon {
+    let port = sim.addr().port();
+    let secret = secret.to_string();
+    let asterisk_dir = asterisk_dir.to_path_buf();
+    TestDaemon::start_with(move |config| {
+        config.ami.port = coocenterd::config::Bounded(u64::from(port));
+        config.ami.username = AMI_USER.into();
+        config.ami.secret = secret;
+        config.paths.asterisk_config_dir = asterisk_dir;
     })
     .await
 }

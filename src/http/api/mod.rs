@@ -157,6 +157,9 @@ pub fn directory_error(err: crate::pbx::directory::DirectoryError) -> super::err
                 "The PBX (Asterisk) cannot be reached; try again shortly.",
             ),
         ),
+        DirectoryError::NotApplied(text) => {
+            ApiError::new(StatusCode::CONFLICT, "strategy_not_applied", text)
+        }
         DirectoryError::Refused(message) => ApiError::new(
             StatusCode::BAD_GATEWAY,
             "pbx_refused",
