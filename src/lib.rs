@@ -189,6 +189,7 @@ pub async fn start(config: Config) -> anyhow::Result<Daemon> {
         &config.paths.asterisk_config_dir,
         config.paths.prompts_dir.clone(),
         config.paths.digit_sounds_dir.clone(),
+        config.paths.answer_agi.clone(),
     );
     if let Err(err) = call_flow.write_stored_include().await {
         log::error!("cannot write the dialplan include: {err}");

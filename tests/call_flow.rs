@@ -134,24 +134,40 @@ fn expected_full_include(sounds: &Path) -> Vec<String> {
         "[coocenter-queue]",
         "exten => _X.,1,NoOp(CooCenter queue ${EXTEN} for ${CALLERID(num)})",
         " same => n,Set(__COOCENTER_QUEUE=${EXTEN})",
+        " same => n,Set(__COOCENTER_CALLER=${CHANNEL})",
         " same => n,Answer()",
         " same => n,Set(COOCENTER_AGENT=${DB(coocenter_agent/${CALLERID(num)})})",
         " same => n,GotoIf($[\"${COOCENTER_AGENT}\" = \"\"]?queue)",
-        " same => n,Dial(${COOCENTER_AGENT},20,gU(coocenter-answer^s^1))",
-        " same => n,GotoIf($[\"${DIALSTATUS}\" = \"ANSWER\"]?survey)",
+        " same => n,Set(SHARED(COOCENTER_AGENT_EXT)=${CUT(COOCENTER_AGENT,/,2)})",
+        " same => n,Dial(${COOCENTER_AGENT},20,G(coocenter-direct^s^1))",
         " same => n,Set(COOCENTER_AGENT=)",
-        " same => n(queue),Queue(${EXTEN},c,,,,,coocenter-answer^s^1)",
+        &format!(" same => n(queue),Queue(${{EXTEN}},c,,,,{},coocenter-member)", common::ANSWER_AGI),
         " same => n,GotoIf($[\"${QUEUESTATUS}\" = \"CONTINUE\"]?survey)",
         " same => n,Hangup()",
         " same => n(survey),Goto(coocenter-survey,s,1)",
         "",
-        "; Run on the answering agent's channel after the answer, before the bridge (Queue's",
-        "; gosub argument, Dial's U option): start prompt, job number, end prompt (10 s at most",
-        "; together, checked by coocenterd when saved).",
+        "; Queue()'s gosub: runs on the answering agent's channel before the bridge, and only",
+        "; tells the caller's channel which extension answered.",
+        "[coocenter-member]",
+        "exten => s,1,Set(SHARED(COOCENTER_AGENT_EXT,${COOCENTER_CALLER})=${CUT(CUT(CUT(CHANNEL,/,2),-,1),@,1)})",
+        " same => n,Return()",
+        "",
+        "; Dial()'s G() after the customer's agent answered: the caller comes to priority 1",
+        "; and hears the prompts, the agent to priority 2 and waits in silence until Bridge().",
+        "[coocenter-direct]",
+        "exten => s,1,Goto(caller)",
+        "exten => s,2,Wait(12)",
+        " same => n,Hangup()",
+        "exten => s,10(caller),Gosub(coocenter-answer,s,1)",
+        " same => n,Bridge(${DIALEDPEERNAME})",
+        " same => n,Goto(coocenter-survey,s,1)",
+        "",
+        "; The answer prompts, on the CALLER's channel after the agent answered and before they",
+        "; talk (Queue()'s AGI argument runs it there; 10 s at most together, checked by",
+        "; coocenterd when saved).",
         "[coocenter-answer]",
         &format!("exten => s,1,Playback({welcome})"),
-        " same => n,Set(COOCENTER_EXT=${CUT(CHANNEL,/,2)})",
-        " same => n,Set(COOCENTER_JOB=${DB(coocenter_job/${CUT(COOCENTER_EXT,-,1)})})",
+        " same => n,Set(COOCENTER_JOB=${DB(coocenter_job/${SHARED(COOCENTER_AGENT_EXT)})})",
         " same => n,ExecIf($[\"${COOCENTER_JOB}\" != \"\"]?SayDigits(${COOCENTER_JOB}))",
         &format!(" same => n,Playback({bye})"),
         " same => n,Return()",
@@ -606,4 +622,101 @@ async fn survey_scores_assignment_and_screen_pop_follow_the_calls() {
         "SELECT count(*) FROM settings WHERE key = 'call_flow'",
     );
     assert_eq!(unchanged, 1);
+}
+
+/// Manual §9.2: after the agent answers and before they talk, the **caller** hears the start
+/// prompt, the agent's job number and the end prompt; the agent hears none of it. Asterisk 22
+/// runs `Queue()`'s gosub (a bare context) on the member's channel and its AGI on the
+/// caller's (`apps/app_queue.c`; seen on a real 22.10.1, where the old `coocenter-answer^s^1`
+/// argument failed with "Gosub attempted to reach non-existent destination").
+#[tokio::test]
+async fn the_caller_hears_the_answer_prompts_and_the_agent_none_of_them() {
+    let (sim, asterisk_dir) = common::pbx::simulator_with_asterisk_dir(SimConfig {
+        username: AMI_USER.into(),
+        secret: AMI_SECRET.into(),
+        queues: vec![QueueConfig::new("222").strategy(Strategy::RingAll)],
+        endpoints: vec!["1001".into()],
+        ..SimConfig::default()
+    })
+    .await;
+    let daemon = common::pbx::daemon_with_asterisk_dir(&sim, AMI_SECRET, asterisk_dir.path()).await;
+    let mut api = daemon.api();
+    api.first_login().await;
+    wait_connected(&mut api).await;
+    create_agent(&mut api, "张伟", "8001", "1001").await;
+    add_prompt(&daemon, "welcome", 3000);
+    add_prompt(&daemon, "bye", 2500);
+    let reloads = sim.dialplan_reloads();
+    let saved = api
+        .send(
+            Method::PUT,
+            "/api/v1/settings/call-flow",
+            Some(json!({"start_prompt": "welcome", "play_job_number": true, "end_prompt": "bye"})),
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    assert!(sim.dialplan_reloads() > reloads, "the include was reloaded");
+
+    // Watch the PBX as another manager client would.
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let (client, task) = coocenterd::ami::Client::spawn(
+        coocenterd::ami::Config {
+            port: sim.addr().port(),
+            username: AMI_USER.into(),
+            secret: AMI_SECRET.into(),
+            ..coocenterd::ami::Config::default()
+        },
+        shutdown.clone(),
+    );
+    client.wait_connected().await.unwrap();
+    let mut events = client.events();
+    let call = sim.place_call("222", "13800138000", "李先生").unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !matches!(
+        sim.call_state(call),
+        Some(coocenterd::simulator::CallState::Ringing { .. })
+    ) {
+        assert!(Instant::now() < deadline, "never rang");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    sim.answer(call, "PJSIP/1001").unwrap();
+    let mut steps: Vec<(String, String, String)> = vec![];
+    let connect = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            let e = events.recv().await.unwrap();
+            match e.event() {
+                Some("Newexten") => steps.push((
+                    e.get("Channel").unwrap().to_string(),
+                    e.get("Context").unwrap().to_string(),
+                    e.get("Application").unwrap().to_string(),
+                )),
+                Some("AgentConnect") => return e,
+                _ => {}
+            }
+        }
+    })
+    .await
+    .expect("AgentConnect");
+    let caller = connect.get("Channel").unwrap().to_string();
+    let agent = connect.get("DestChannel").unwrap().to_string();
+    assert!(agent.starts_with("PJSIP/1001-"), "{agent}");
+    let on = |chan: &str, context: &str| -> Vec<String> {
+        steps
+            .iter()
+            .filter(|(c, x, _)| c == chan && x == context)
+            .map(|(_, _, app)| app.clone())
+            .collect()
+    };
+    assert_eq!(
+        on(&caller, "coocenter-answer"),
+        ["Playback", "Set", "ExecIf", "Playback", "Return"],
+        "the caller hears the prompts: {steps:?}"
+    );
+    assert!(on(&agent, "coocenter-answer").is_empty(), "{steps:?}");
+    assert_eq!(on(&agent, "coocenter-member"), ["Set", "Return"]);
+    assert_eq!(sim.log_lines(), Vec::<String>::new());
+    shutdown.cancel();
+    task.await.unwrap();
+    daemon.stop().await;
+    sim.shutdown();
 }

@@ -100,6 +100,9 @@ pub struct PathsConfig {
     pub digit_sounds_dir: PathBuf,
     /// The PBX's own manual (PDF or HTML) shown by PBX手册, when the PBX installed one.
     pub pbx_manual: PathBuf,
+    /// The AGI script `Queue()` runs on the caller's channel to play the answer prompts
+    /// (shipped in the rootfs overlay).
+    pub answer_agi: PathBuf,
 }
 
 /// What the dashboard's system part (manual §3, part 4) measures.
@@ -274,6 +277,7 @@ impl Default for PathsConfig {
             asterisk_config_dir: PathBuf::from("/etc/asterisk"),
             digit_sounds_dir: PathBuf::from("/var/lib/asterisk/sounds/en/digits"),
             pbx_manual: PathBuf::from("/usr/share/doc/coocenter-pbx/pbx-manual.pdf"),
+            answer_agi: PathBuf::from(crate::pbx::callflow::DEFAULT_ANSWER_AGI),
         }
     }
 }

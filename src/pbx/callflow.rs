@@ -450,10 +450,28 @@ pub struct PromptSounds {
     pub survey: Option<String>,
 }
 
+/// The AGI script the base image ships (`rootfs/usr/lib/coocenter/agi/coocenter-answer.agi`):
+/// it hands the caller's channel to `[coocenter-answer]` (config `paths.answer_agi`).
+pub const DEFAULT_ANSWER_AGI: &str = "/usr/lib/coocenter/agi/coocenter-answer.agi";
+
 /// The dialplan include for `settings`. Inbound routes send queue calls to
 /// `Goto(coocenter-queue,<queue number>,1)`; everything else follows from the settings.
-pub fn render_extensions_include(settings: &CallFlowSettings, sounds: &PromptSounds) -> String {
+///
+/// The answer prompts (manual §9.2) are for the **caller**, after the agent answered and
+/// before they talk. What Asterisk 22 offers for that, read in `apps/app_queue.c`
+/// (`try_calling`) and seen on a real 22.10.1: `Queue()`'s 7th argument is a context whose
+/// `s,1` runs on the *member's* channel (the agent would hear it), its 6th an AGI run on the
+/// *caller's* channel, both before the bridge. So the member gosub only tells the caller's
+/// channel which agent answered (`SHARED()`), and the AGI (`answer_agi`, a four-line script)
+/// runs `[coocenter-answer]` on the caller. For 直呼分配坐席, `Dial()`'s `G()` sends the caller
+/// to the prompts and the agent to a silent wait, then `Bridge()` joins them.
+pub fn render_extensions_include(
+    settings: &CallFlowSettings,
+    sounds: &PromptSounds,
+    answer_agi: &str,
+) -> String {
     let on = |b: bool| if b { "on" } else { "off" };
+    let plays = settings.plays_anything();
     let mut t = String::new();
     let mut line = |s: &str| {
         t.push_str(s);
@@ -477,35 +495,38 @@ pub fn render_extensions_include(settings: &CallFlowSettings, sounds: &PromptSou
     line("[coocenter-queue]");
     line("exten => _X.,1,NoOp(CooCenter queue ${EXTEN} for ${CALLERID(num)})");
     line(" same => n,Set(__COOCENTER_QUEUE=${EXTEN})");
+    if plays {
+        // Inherited by the agent's channel: the member gosub writes to the caller through it.
+        line(" same => n,Set(__COOCENTER_CALLER=${CHANNEL})");
+    }
     line(" same => n,Answer()");
     // Queue(name[,options[,URL[,announceoverride[,timeout[,AGI[,gosub]]]]]])
-    let queue_args = match (settings.survey, settings.plays_anything()) {
-        (survey, true) => format!(
-            "${{EXTEN}},{},,,,,coocenter-answer^s^1",
-            if survey { "c" } else { "" }
-        ),
-        (true, false) => "${EXTEN},c".to_string(),
-        (false, false) => "${EXTEN}".to_string(),
+    let survey_option = if settings.survey { "c" } else { "" };
+    let queue_args = if plays {
+        format!("${{EXTEN}},{survey_option},,,,{answer_agi},coocenter-member")
+    } else if settings.survey {
+        "${EXTEN},c".to_string()
+    } else {
+        "${EXTEN}".to_string()
     };
     if settings.direct_assign {
         line(&format!(
             " same => n,Set(COOCENTER_AGENT=${{DB({AGENT_FAMILY}/${{CALLERID(num)}})}})"
         ));
         line(" same => n,GotoIf($[\"${COOCENTER_AGENT}\" = \"\"]?queue)");
-        let mut options = String::new();
-        if settings.survey {
-            options.push('g');
-        }
-        if settings.plays_anything() {
-            options.push_str("U(coocenter-answer^s^1)");
-        }
-        line(&format!(
-            " same => n,Dial(${{COOCENTER_AGENT}},20,{options})"
-        ));
-        if settings.survey {
-            line(" same => n,GotoIf($[\"${DIALSTATUS}\" = \"ANSWER\"]?survey)");
+        if plays {
+            line(" same => n,Set(SHARED(COOCENTER_AGENT_EXT)=${CUT(COOCENTER_AGENT,/,2)})");
+            line(" same => n,Dial(${COOCENTER_AGENT},20,G(coocenter-direct^s^1))");
         } else {
-            line(" same => n,ExecIf($[\"${DIALSTATUS}\" = \"ANSWER\"]?Hangup())");
+            let options = if settings.survey { "g" } else { "" };
+            line(&format!(
+                " same => n,Dial(${{COOCENTER_AGENT}},20,{options})"
+            ));
+            if settings.survey {
+                line(" same => n,GotoIf($[\"${DIALSTATUS}\" = \"ANSWER\"]?survey)");
+            } else {
+                line(" same => n,ExecIf($[\"${DIALSTATUS}\" = \"ANSWER\"]?Hangup())");
+            }
         }
         line(" same => n,Set(COOCENTER_AGENT=)");
         line(&format!(" same => n(queue),Queue({queue_args})"));
@@ -519,19 +540,44 @@ pub fn render_extensions_include(settings: &CallFlowSettings, sounds: &PromptSou
     } else {
         line(" same => n,Hangup()");
     }
+    if plays {
+        line("");
+        line(
+            "; Queue()'s gosub: runs on the answering agent's channel before the bridge, and only",
+        );
+        line("; tells the caller's channel which extension answered.");
+        line("[coocenter-member]");
+        line("exten => s,1,Set(SHARED(COOCENTER_AGENT_EXT,${COOCENTER_CALLER})=${CUT(CUT(CUT(CHANNEL,/,2),-,1),@,1)})");
+        line(" same => n,Return()");
+        if settings.direct_assign {
+            line("");
+            line("; Dial()'s G() after the customer's agent answered: the caller comes to priority 1");
+            line("; and hears the prompts, the agent to priority 2 and waits in silence until Bridge().");
+            line("[coocenter-direct]");
+            line("exten => s,1,Goto(caller)");
+            line("exten => s,2,Wait(12)");
+            line(" same => n,Hangup()");
+            line("exten => s,10(caller),Gosub(coocenter-answer,s,1)");
+            line(" same => n,Bridge(${DIALEDPEERNAME})");
+            if settings.survey {
+                line(" same => n,Goto(coocenter-survey,s,1)");
+            } else {
+                line(" same => n,Hangup()");
+            }
+        }
+    }
     line("");
-    line("; Run on the answering agent's channel after the answer, before the bridge (Queue's");
-    line("; gosub argument, Dial's U option): start prompt, job number, end prompt (10 s at most");
-    line("; together, checked by coocenterd when saved).");
+    line("; The answer prompts, on the CALLER's channel after the agent answered and before they");
+    line("; talk (Queue()'s AGI argument runs it there; 10 s at most together, checked by");
+    line("; coocenterd when saved).");
     line("[coocenter-answer]");
     let mut steps: Vec<String> = vec![];
     if let Some(start) = &sounds.start {
         steps.push(format!("Playback({start})"));
     }
     if settings.play_job_number {
-        steps.push("Set(COOCENTER_EXT=${CUT(CHANNEL,/,2)})".into());
         steps.push(format!(
-            "Set(COOCENTER_JOB=${{DB({JOB_FAMILY}/${{CUT(COOCENTER_EXT,-,1)}})}})"
+            "Set(COOCENTER_JOB=${{DB({JOB_FAMILY}/${{SHARED(COOCENTER_AGENT_EXT)}})}})"
         ));
         steps.push("ExecIf($[\"${COOCENTER_JOB}\" != \"\"]?SayDigits(${COOCENTER_JOB}))".into());
     }
@@ -584,6 +630,8 @@ pub struct CallFlow {
     digits_dir: PathBuf,
     /// One save at a time: the include file and the stored document change together.
     saving: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// The AGI script that plays the answer prompts to the caller.
+    answer_agi: String,
     /// One writer of our AstDB families at a time, reading the agents inside it: a save's
     /// `DBDelTree` + reload racing the watcher's push of a new agent's job number deleted
     /// that number for good (issue 16).
@@ -597,8 +645,10 @@ impl CallFlow {
         asterisk_config_dir: &Path,
         prompts_dir: PathBuf,
         digits_dir: PathBuf,
+        answer_agi: PathBuf,
     ) -> CallFlow {
         CallFlow {
+            answer_agi: answer_agi.to_string_lossy().into_owned(),
             store,
             pbx,
             include_path: asterisk_config_dir.join(EXTENSIONS_INCLUDE),
@@ -766,7 +816,7 @@ impl CallFlow {
             end: sound(&rows[1]),
             survey: sound(&rows[2]),
         };
-        let text = render_extensions_include(settings, &sounds);
+        let text = render_extensions_include(settings, &sounds, &self.answer_agi);
         let path = self.include_path.clone();
         tokio::task::spawn_blocking(move || {
             if let Some(dir) = path.parent() {
@@ -1213,10 +1263,12 @@ mod tests {
         assert_eq!(digits.say_ms("A1"), ESTIMATED_DIGIT_MS + 410);
     }
 
+    const AGI: &str = DEFAULT_ANSWER_AGI;
+
     #[test]
     fn all_off_is_a_plain_queue_with_an_empty_answer_gosub() {
         let text =
-            render_extensions_include(&CallFlowSettings::default(), &PromptSounds::default());
+            render_extensions_include(&CallFlowSettings::default(), &PromptSounds::default(), AGI);
         let body: Vec<&str> = text.lines().filter(|l| !l.starts_with(';')).collect();
         assert_eq!(
             body,
@@ -1239,12 +1291,25 @@ mod tests {
             play_job_number: true,
             ..CallFlowSettings::default()
         };
-        let text = render_extensions_include(&settings, &PromptSounds::default());
-        assert!(text.contains(" same => n,Dial(${COOCENTER_AGENT},20,U(coocenter-answer^s^1))\n"));
-        assert!(text.contains(" same => n,ExecIf($[\"${DIALSTATUS}\" = \"ANSWER\"]?Hangup())\n"));
-        assert!(text.contains(" same => n(queue),Queue(${EXTEN},,,,,,coocenter-answer^s^1)\n"));
-        assert!(text
-            .contains("[coocenter-answer]\nexten => s,1,Set(COOCENTER_EXT=${CUT(CHANNEL,/,2)})\n"));
+        let text = render_extensions_include(&settings, &PromptSounds::default(), AGI);
+        // The caller's channel is handed to the prompts: Queue()'s AGI runs there, its gosub
+        // (a bare context) on the agent's channel only notes who answered.
+        assert!(text.contains(" same => n,Set(__COOCENTER_CALLER=${CHANNEL})\n"));
+        assert!(text.contains(
+            " same => n(queue),Queue(${EXTEN},,,,,/usr/lib/coocenter/agi/coocenter-answer.agi,coocenter-member)\n"
+        ));
+        assert!(
+            !text.contains("coocenter-answer^s^1"),
+            "Dial's U() syntax is no Queue() gosub"
+        );
+        assert!(text.contains(
+            "[coocenter-member]\nexten => s,1,Set(SHARED(COOCENTER_AGENT_EXT,${COOCENTER_CALLER})="
+        ));
+        assert!(text.contains(" same => n,Dial(${COOCENTER_AGENT},20,G(coocenter-direct^s^1))\n"));
+        assert!(text.contains("exten => s,10(caller),Gosub(coocenter-answer,s,1)\n same => n,Bridge(${DIALEDPEERNAME})\n same => n,Hangup()\n"));
+        assert!(text.contains(
+            "[coocenter-answer]\nexten => s,1,Set(COOCENTER_JOB=${DB(coocenter_job/${SHARED(COOCENTER_AGENT_EXT)})})\n"
+        ));
         assert!(!text.contains("Playback("));
         assert!(!text.contains("[coocenter-survey]"));
     }

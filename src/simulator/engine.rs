@@ -141,6 +141,10 @@ pub(crate) struct Engine {
     /// 22.10.1): logins succeed, app_queue's actions do not exist yet. See
     /// [`SimHandle::restart_booting`](super::SimHandle::restart_booting).
     pub booting: bool,
+    /// coocenterd's dialplan include as last (re)loaded (`dialplan.rs`).
+    pub dialplan: Option<super::dialplan::Dialplan>,
+    /// Asterisk's log lines about what the simulated dialplan did (errors, warnings).
+    pub full_log: Vec<String>,
     /// Queues in app_queue's iteration order.
     pub queues: Vec<Queue>,
     pub channels: HashMap<ChanId, Channel>,
@@ -190,6 +194,8 @@ impl Engine {
             started,
             last_reload: started,
             booting: false,
+            dialplan: None,
+            full_log: Vec::new(),
             clock,
             queues: Vec::new(),
             channels: HashMap::new(),
@@ -220,6 +226,7 @@ impl Engine {
             config,
         };
         e.load_queues(started);
+        e.reload_dialplan();
         e
     }
 

@@ -359,6 +359,7 @@ impl Engine {
         let name = module.trim_end_matches(".so").to_ascii_lowercase();
         if name.is_empty() || name == "pbx_config" {
             self.dialplan_reloads += 1;
+            self.reload_dialplan();
         }
         self.reply(sid, "Success", m, "Module Reloaded");
         if name.is_empty() || name == "app_queue" {

@@ -16,6 +16,7 @@
 //! | `channel` | channels, their AMI snapshots, names, bridge ids |
 //! | `engine` | the one state of the PBX: timers, channels, sessions, event fan-out |
 //! | `queue` | app_queue: callers, ringing, connecting, counters, queue_log |
+//! | `dialplan` | coocenterd's dialplan include: what `Queue()`'s gosub and AGI run, on which channel |
 //! | `outbound` | calls agents dial out from their phones (`DialBegin`/`DialEnd`, hang-ups) |
 //! | `manager` | the AMI actions and their replies, login, security events |
 //! | `cli` | the CLI commands of `Action: Command` |
@@ -31,7 +32,9 @@
 //! `NewCallerid`, `NewConnectedLine`, `LocalBridge`, `SoftHangupRequest`, `VarSet` other than
 //! `MIXMONITOR_FILENAME` and `QUEUESTATUS`) are not simulated; `HangupRequest` is, on a
 //! queued caller who hangs up, since it is what tells an abandon from a queue timeout.
-//! coocenterd's own dialplan is not run; what it raises is: a caller given a score with
+//! Of coocenterd's own dialplan, what `Queue()` runs between a member's answer and the bridge
+//! is simulated (`dialplan.rs`: its gosub and AGI, as `Newexten` on the channel each runs on);
+//! the rest is not, but what it raises is: a caller given a score with
 //! [`SimHandle::answer_survey`] raises `UserEvent: CooCenterSurvey` on the caller channel
 //! after the agent hangs up. `Reload` answers as Asterisk does but raises no `Reload` event.
 //!
@@ -51,6 +54,7 @@ mod clock;
 mod conf_files;
 mod config;
 mod demo;
+mod dialplan;
 mod engine;
 mod manager;
 mod outbound;

@@ -1384,6 +1384,8 @@ impl Engine {
                 }
             }
         }
+        // Queue()'s gosub (member's channel), then its AGI (caller's), before the bridge.
+        self.run_queue_answer_hooks(caller, leg.chan);
         let mut m = self.chan_event("AgentConnect", class::AGENT, caller);
         self.chan(leg.chan).snapshot_into("Dest", &mut m);
         m.push("Queue", qname.as_str());
@@ -1918,6 +1920,7 @@ impl Engine {
         self.started = now;
         self.last_reload = now;
         self.load_queues(now);
+        self.reload_dialplan();
         for (qname, mut m) in keep {
             if let Some(qi) = self.queue_idx(&qname) {
                 m.calls = 0;

@@ -489,6 +489,12 @@ impl SimHandle {
             .collect()
     }
 
+    /// The lines Asterisk's own log would have about the simulated dialplan (a gosub to
+    /// nowhere, a missing AGI), oldest first.
+    pub fn log_lines(&self) -> Vec<String> {
+        self.inner.engine().full_log.clone()
+    }
+
     /// The strategy a queue rings with now (what `queue show` and `QueueParams` say).
     pub fn queue_strategy(&self, queue: &str) -> Option<super::config::Strategy> {
         let e = self.inner.engine();

@@ -34,8 +34,16 @@ pub fn test_config(dir: &std::path::Path) -> Config {
     config.security.lockout_threshold = Bounded(3);
     config.security.lockout_base_seconds = Bounded(30);
     config.security.lockout_max_seconds = Bounded(60);
+    // The AGI the firmware ships: the simulator runs (its model of) this very script.
+    config.paths.answer_agi = ANSWER_AGI.into();
     config
 }
+
+/// The shipped answer-prompt AGI, in this checkout.
+pub const ANSWER_AGI: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/rootfs/usr/lib/coocenter/agi/coocenter-answer.agi"
+);
 
 impl TestDaemon {
     pub async fn start() -> TestDaemon {
