@@ -274,3 +274,98 @@ fn outcomes_tell_the_timeout_from_the_abandons_as_queue_log_does() {
     assert_eq!(count(Outcome::Timeout), verb("EXITWITHTIMEOUT"));
     assert_eq!(count(Outcome::Answered), verb("CONNECT"));
 }
+
+/// The events of a log of the console-driven runs on a real 22.10.1
+/// (`asterisk-22.10.1-console-driven/`, `--- HH:MM:SS.mmm` before each block), in order.
+fn logged_events(name: &str) -> Vec<(i64, Message)> {
+    let path = format!(
+        "{}/../shared/ami-traces/asterisk-22.10.1-console-driven/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut events = vec![];
+    let mut at = 0i64;
+    let mut block: Option<Message> = None;
+    let mut flush = |block: &mut Option<Message>, at: i64| {
+        if let Some(m) = block.take() {
+            if m.event().is_some() {
+                events.push((at, m));
+            }
+        }
+    };
+    for line in text.lines() {
+        if let Some(stamp) = line.strip_prefix("--- ") {
+            flush(&mut block, at);
+            // HH:MM:SS.mmm → milliseconds of the day, enough to order and to time calls.
+            let parts: Vec<f64> = stamp
+                .split(':')
+                .filter_map(|p| p.trim().parse().ok())
+                .collect();
+            if parts.len() == 3 {
+                at = ((parts[0] * 3600.0 + parts[1] * 60.0 + parts[2]) * 1000.0) as i64;
+            }
+            continue;
+        }
+        if line.starts_with("### ") || line.trim().is_empty() {
+            flush(&mut block, at);
+            continue;
+        }
+        if let Some((key, value)) = line
+            .split_once(": ")
+            .or_else(|| line.strip_suffix(':').map(|k| (k, "")))
+        {
+            block
+                .get_or_insert_with(|| Message::new(MessageKind::Event))
+                .push(key, value);
+        }
+    }
+    flush(&mut block, at);
+    events
+}
+
+/// Issue 16: in a burst of calls into two queues the console once kept a call answered and
+/// never ended while Asterisk's queue_log had COMPLETEAGENT for it. Every call Asterisk
+/// completed in these real runs ends answered in the tracker, in its queue.
+#[test]
+fn every_call_asterisk_completed_in_the_real_runs_ends_answered() {
+    for log in [
+        "ami-events-console-driven.log",
+        "ami-events-checker-run.log",
+    ] {
+        let events = logged_events(log);
+        let mut tracker = CallTracker::default();
+        let mut ended: HashMap<String, (String, Outcome)> = HashMap::new();
+        let mut completed: HashMap<String, String> = HashMap::new();
+        for (at, event) in &events {
+            if event.event() == Some("AgentComplete") {
+                completed.insert(
+                    event.get("Uniqueid").unwrap().to_string(),
+                    event.get("Queue").unwrap().to_string(),
+                );
+            }
+            for update in tracker.apply(event, *at) {
+                if let CallUpdate::Ended {
+                    uniqueid,
+                    queue,
+                    outcome,
+                    ..
+                } = update
+                {
+                    assert!(
+                        ended.insert(uniqueid.clone(), (queue, outcome)).is_none(),
+                        "{log}: {uniqueid} ended twice"
+                    );
+                }
+            }
+        }
+        assert!(!completed.is_empty(), "{log} has completed calls");
+        for (uniqueid, queue) in &completed {
+            assert_eq!(
+                ended.get(uniqueid),
+                Some(&(queue.clone(), Outcome::Answered)),
+                "{log}: {uniqueid}"
+            );
+        }
+        assert_eq!(tracker.in_progress(), 0, "{log}: calls left open");
+    }
+}
