@@ -552,10 +552,11 @@ pub fn render_extensions_include(
         if settings.direct_assign {
             line("");
             line("; Dial()'s G() after the customer's agent answered: the caller comes to priority 1");
-            line("; and hears the prompts, the agent to priority 2 and waits in silence until Bridge().");
+            line("; and hears the prompts (10 s at most), the agent to priority 2 and waits in silence");
+            line("; until Bridge() takes it (seen on 22.10.1: DIALEDPEERNAME is the agent's channel).");
             line("[coocenter-direct]");
             line("exten => s,1,Goto(caller)");
-            line("exten => s,2,Wait(12)");
+            line("exten => s,2,Wait(15)");
             line(" same => n,Hangup()");
             line("exten => s,10(caller),Gosub(coocenter-answer,s,1)");
             line(" same => n,Bridge(${DIALEDPEERNAME})");

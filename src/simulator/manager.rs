@@ -206,13 +206,22 @@ impl Engine {
     }
 
     /// The end of a boot: `FullyBooted` to every session that reads the `system` class
-    /// (`ast_module_load` done, in `asterisk.c`).
+    /// (`publish_fully_booted` in `asterisk.c`, at "Asterisk Ready.").
     pub(crate) fn finish_boot(&mut self) {
         if !self.booting {
             return;
         }
         self.booting = false;
-        let e = self.fully_booted_event();
+        // asterisk.c publishes it as JSON: Status first (the login's copy, from manager.c,
+        // puts it last). Both orders seen on 22.10.1.
+        let now = self.now();
+        let mut e = event("FullyBooted", class::SYSTEM);
+        e.push("Status", "Fully Booted");
+        e.push("Uptime", ((now - self.started) / 1_000_000).to_string());
+        e.push(
+            "LastReload",
+            ((now - self.last_reload) / 1_000_000).to_string(),
+        );
         self.emit(class::SYSTEM, &e);
     }
 
