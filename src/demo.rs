@@ -88,6 +88,12 @@ pub async fn start_pbx(
             crate::simulator::pbx_ui_queues_conf(&sim_config.queues),
         )?;
     }
+    // As the image ships it (rootfs/etc/asterisk): Asterisk rejects an #include of a
+    // missing file; coocenterd writes the real one at start.
+    let include = asterisk_dir.join("queues_coocenter.conf");
+    if !include.exists() {
+        std::fs::write(&include, "")?;
+    }
     sim_config.asterisk_config_dir = Some(asterisk_dir);
     let sim = Simulator::start(sim_config).await?;
     config.ami.host = sim.addr().ip().to_string();

@@ -224,6 +224,7 @@ impl Pbx {
             agent_names: Default::default(),
             pause_log: pause_log.clone(),
             queues_conf: asterisk_config_dir.join("queues.conf"),
+            refusal_logged: false,
             live_tx,
             stats_tx,
         };
@@ -328,6 +329,8 @@ struct Worker {
     pause_log: PauseLog,
     /// The PBX UI's queues.conf (strategies are taken over from it at reconcile).
     queues_conf: std::path::PathBuf,
+    /// A refused resync was logged in this session (see [`Worker::resync`]).
+    refusal_logged: bool,
     live_tx: watch::Sender<Arc<LiveView>>,
     stats_tx: watch::Sender<Arc<StatsView>>,
 }
@@ -359,6 +362,7 @@ impl Worker {
                             if epoch != synced_epoch =>
                         {
                             synced_epoch = epoch;
+                            self.refusal_logged = false;
                             retry_at = self.resync_or_retry().await;
                         }
                         ConnectionState::Disconnected { reason } => {
@@ -447,10 +451,17 @@ impl Worker {
             // `Invalid/unknown command`: app_queue is not loaded (yet). Taking the error for
             // an empty list left the dashboard empty for good (issue 16).
             Ok(status) if !status.is_success() => {
-                log::warn!(
-                    "QueueStatus refused ({}); asking again in {RESYNC_RETRY:?}",
-                    status.message().unwrap_or("no message")
-                );
+                // Once per session: app_queue that failed to load (queues.conf invalid, say)
+                // keeps refusing, and the log must not fill with it.
+                let message = status.message().unwrap_or("no message");
+                if !self.refusal_logged {
+                    self.refusal_logged = true;
+                    log::warn!(
+                        "QueueStatus refused ({message}); asking again every {RESYNC_RETRY:?} (is app_queue loaded?)"
+                    );
+                } else {
+                    log::debug!("QueueStatus refused again ({message})");
+                }
                 return Resync::NotReady;
             }
             Ok(status) => {

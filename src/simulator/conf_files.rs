@@ -8,7 +8,9 @@
 //! appending to the category of that name, a second plain `[name]` being a category of its
 //! own that app_queue skips ("Queue '…' already defined! Skipping!"), and
 //! `ast_variable_retrieve`'s rule that the *first* `strategy` of a category counts. A queue
-//! category without one rings `ringall`.
+//! category without one rings `ringall`. An `#include` of a missing file invalidates the
+//! whole file (seen on 22.10.1: app_queue declines to load), so the base image ships empty
+//! includes until coocenterd writes its own.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -25,7 +27,8 @@ struct Category {
 }
 
 /// Queue name (lower case) → the strategy word app_queue reads for it (`None`: no
-/// `strategy` line, i.e. ringall). `None` when there is no queues.conf.
+/// `strategy` line, i.e. ringall). `None` when there is no queues.conf or it is invalid (an
+/// `#include` of a file that does not exist): the queues keep what they had.
 pub(crate) fn queue_strategies(dir: &Path) -> Option<HashMap<String, Option<String>>> {
     let mut categories: Vec<Category> = vec![];
     read(dir, "queues.conf", 0, &mut categories).ok()?;
@@ -65,8 +68,11 @@ fn read(
                 .trim_matches('<')
                 .trim_matches('>');
             if depth < MAX_INCLUDE_DEPTH {
-                // A missing include is a warning in Asterisk, not an error.
-                let _ = read(dir, name, depth + 1, categories);
+                // A missing include makes the whole file invalid: on a real 22.10.1
+                // "The file '…' was listed as a #include but it does not exist.", then
+                // "Config file queues.conf is in an invalid format.  Aborting." and app_queue
+                // declines to load (at a reload it keeps what it had).
+                read(dir, name, depth + 1, categories)?;
                 current = categories.len().checked_sub(1);
             }
             continue;
@@ -174,6 +180,11 @@ mod tests {
         );
         assert!(!s.contains_key("general"));
         assert!(queue_strategies(&dir.path().join("nowhere")).is_none());
+        std::fs::remove_file(dir.path().join("queues_coocenter.conf")).unwrap();
+        assert!(
+            queue_strategies(dir.path()).is_none(),
+            "a missing include makes queues.conf invalid"
+        );
     }
 
     #[test]
@@ -188,6 +199,7 @@ mod tests {
         assert!(text.contains("[222]\nstrategy = ringall\n"), "{text}");
         assert!(text.contains("member => Local/8001@agents,0,Agent1\n"));
         std::fs::write(dir.path().join("queues.conf"), &text).unwrap();
+        std::fs::write(dir.path().join("queues_coocenter.conf"), "; empty\n").unwrap();
         let s = queue_strategies(dir.path()).unwrap();
         assert_eq!(s["222"].as_deref(), Some("ringall"));
         assert_eq!(s["333"].as_deref(), Some("rrmemory"));

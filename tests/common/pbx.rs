@@ -31,6 +31,8 @@ pub async fn simulator_with_asterisk_dir(mut config: SimConfig) -> (SimHandle, t
         coocenterd::simulator::pbx_ui_queues_conf(&config.queues),
     )
     .unwrap();
+    // As the image ships it: Asterisk rejects an #include of a missing file.
+    std::fs::write(dir.path().join("queues_coocenter.conf"), "").unwrap();
     config.asterisk_config_dir = Some(dir.path().to_path_buf());
     (Simulator::start(config).await.unwrap(), dir)
 }
