@@ -546,6 +546,7 @@ impl Directory {
             &queues_conf,
             queue,
             strategy,
+            true,
         )
         .await
         {
@@ -714,12 +715,17 @@ fn needs_ordered_members(strategy: &str) -> bool {
 /// Makes Asterisk ring `queue` with `wanted`, which the include already says: takes the
 /// line over from queues.conf, `QueueReload`s the queue and reads back what Asterisk rings
 /// with. Refuses (the change stays saved and pending) when Asterisk still says otherwise.
+///
+/// `owner_changed_it`: the console's strategy was changed (now, or while Asterisk was
+/// away). Only then do our counts restart (manual §3); putting back a strategy Asterisk lost
+/// is no change of the owner's.
 pub async fn apply_strategy(
     client: &crate::ami::Client,
     store: &Store,
     queues_conf: &std::path::Path,
     queue: &str,
     wanted: &str,
+    owner_changed_it: bool,
 ) -> Result<StrategyApplied, DirectoryError> {
     let before = commands::queue_strategy(client, queue).await?;
     take_strategy_over(queues_conf, queue).await?;
@@ -748,7 +754,7 @@ pub async fn apply_strategy(
             if !after_restart {
                 queues::clear_pending(conn, &q)?;
             }
-            if changed {
+            if changed && owner_changed_it {
                 store::calls::reset_epoch(conn, &q, at)?;
             }
             Ok(())

@@ -88,8 +88,15 @@ pub async fn reconcile(
         if !pending.strategy_pending && !differs {
             continue;
         }
-        match super::directory::apply_strategy(client, store, queues_conf, &pending.queue, wanted)
-            .await
+        match super::directory::apply_strategy(
+            client,
+            store,
+            queues_conf,
+            &pending.queue,
+            wanted,
+            pending.strategy_pending,
+        )
+        .await
         {
             Ok(super::directory::StrategyApplied::Now) => done.reloaded.push(pending.queue.clone()),
             Ok(super::directory::StrategyApplied::AfterRestart) => log::info!(
