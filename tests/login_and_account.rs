@@ -45,6 +45,25 @@ async fn factory_password_only_opens_the_password_change() {
     let answer = api.get("/api/v1/session").await;
     assert_eq!(answer.status, StatusCode::OK);
     assert_eq!(answer.body["must_change_password"], true);
+    // The recordings too (issue 10: list, audio, ZIP, note and delete answered 200).
+    for (method, path, body) in [
+        (Method::GET, "/api/v1/recordings", None),
+        (Method::GET, "/api/v1/recordings/1/audio", None),
+        (Method::GET, "/api/v1/recordings/zip?ids=1", None),
+        (
+            Method::PUT,
+            "/api/v1/recordings/1/note",
+            Some(json!({"note": "x"})),
+        ),
+        (Method::DELETE, "/api/v1/recordings/1", None),
+    ] {
+        let answer = api.send(method, path, body).await;
+        assert_eq!(
+            (answer.status, answer.code()),
+            (StatusCode::FORBIDDEN, "password_change_required"),
+            "{path}"
+        );
+    }
 
     let answer = api.change_password("admin", NEW_PASSWORD).await;
     assert_eq!(answer.status, StatusCode::NO_CONTENT);

@@ -178,10 +178,12 @@ impl FromRequestParts<Arc<AppState>> for AnySession {
     }
 }
 
-/// A logged-in administrator who has set their own password.
-pub struct AdminSession(pub Session);
+/// A logged-in session of any role that has set its own password: what every route but
+/// the session itself and the password change asks for (an unchanged factory password
+/// opens nothing else, recordings included).
+pub struct ActiveSession(pub Session);
 
-impl FromRequestParts<Arc<AppState>> for AdminSession {
+impl FromRequestParts<Arc<AppState>> for ActiveSession {
     type Rejection = ApiError;
 
     async fn from_request_parts(
@@ -192,6 +194,21 @@ impl FromRequestParts<Arc<AppState>> for AdminSession {
         if session.must_change_password {
             return Err(ApiError::password_change_required());
         }
+        Ok(ActiveSession(session))
+    }
+}
+
+/// A logged-in administrator who has set their own password.
+pub struct AdminSession(pub Session);
+
+impl FromRequestParts<Arc<AppState>> for AdminSession {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, Self::Rejection> {
+        let ActiveSession(session) = ActiveSession::from_request_parts(parts, state).await?;
         if session.role != ROLE_ADMIN {
             return Err(ApiError::new(
                 axum::http::StatusCode::FORBIDDEN,
@@ -213,7 +230,7 @@ impl FromRequestParts<Arc<AppState>> for AgentSession {
         parts: &mut Parts,
         state: &Arc<AppState>,
     ) -> Result<Self, Self::Rejection> {
-        let AnySession(session) = AnySession::from_request_parts(parts, state).await?;
+        let ActiveSession(session) = ActiveSession::from_request_parts(parts, state).await?;
         match (session.role.as_str(), session.agent_id) {
             (ROLE_AGENT | ROLE_LEADER, Some(agent_id)) => Ok(AgentSession(session, agent_id)),
             _ => Err(ApiError::new(

@@ -21,7 +21,7 @@ use crate::accounts::masking::{self, Viewer};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::files::{self, Disposition, DownloadQuery};
 use crate::http::json::ApiJson;
-use crate::http::session::{AnySession, Session};
+use crate::http::session::{ActiveSession, Session};
 use crate::http::{audit, AppState, ClientAddr};
 use crate::i18n::Text;
 use crate::media::recordings::{self as media, Choice, FileError, MAX_ZIP_ENTRIES};
@@ -277,7 +277,7 @@ fn choice_items(choices: Vec<Choice>) -> Vec<ChoiceItem> {
     responses((status = 200, body = SearchPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 pub async fn list(
     State(state): State<Arc<AppState>>,
-    AnySession(session): AnySession,
+    ActiveSession(session): ActiveSession,
     Query(query): Query<SearchQuery>,
 ) -> Result<Response, ApiError> {
     let who = requester(&state, session).await?;
@@ -430,7 +430,7 @@ async fn file_of(state: &AppState, row: &RecordingRow) -> Result<std::path::Path
 pub async fn audio(
     State(state): State<Arc<AppState>>,
     Extension(ClientAddr(client)): Extension<ClientAddr>,
-    AnySession(session): AnySession,
+    ActiveSession(session): ActiveSession,
     Path(id): Path<String>,
     Query(query): Query<DownloadQuery>,
     headers: HeaderMap,
@@ -483,7 +483,7 @@ pub struct ZipQuery {
 pub async fn zip(
     State(state): State<Arc<AppState>>,
     Extension(ClientAddr(client)): Extension<ClientAddr>,
-    AnySession(session): AnySession,
+    ActiveSession(session): ActiveSession,
     Query(query): Query<ZipQuery>,
 ) -> Result<Response, ApiError> {
     let mut ids: Vec<i64> = Vec::new();
@@ -593,7 +593,7 @@ pub struct Deleted {
 pub async fn delete(
     State(state): State<Arc<AppState>>,
     Extension(ClientAddr(client)): Extension<ClientAddr>,
-    AnySession(session): AnySession,
+    ActiveSession(session): ActiveSession,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let id: i64 = id.parse().map_err(|_| not_found())?;
@@ -650,7 +650,7 @@ pub struct NoteInput {
 pub async fn note(
     State(state): State<Arc<AppState>>,
     Extension(ClientAddr(client)): Extension<ClientAddr>,
-    AnySession(session): AnySession,
+    ActiveSession(session): ActiveSession,
     Path(id): Path<String>,
     ApiJson(input): ApiJson<NoteInput>,
 ) -> Result<Response, ApiError> {
