@@ -16,6 +16,7 @@ pub mod fs_atomic;
 pub mod http;
 pub mod i18n;
 pub mod media;
+pub mod memory;
 pub mod notify;
 pub mod pbx;
 #[cfg(feature = "simulator")]

@@ -70,6 +70,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    coocenterd::memory::return_big_blocks_to_the_kernel();
     let cli = Cli::parse();
     match cli.command {
         Command::CheckConfig { file } => match Config::load(&file) {
