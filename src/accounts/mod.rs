@@ -18,7 +18,7 @@ use tokio::sync::Semaphore;
 use crate::i18n::Text;
 use crate::store::{accounts, audit, Store, StoreError};
 use password::PolicyViolation;
-use throttle::{LoginThrottle, ThrottleVerdict};
+use throttle::LoginThrottle;
 
 /// The factory account of the manual.
 pub const DEFAULT_ADMIN_USERNAME: &str = "admin";
@@ -130,9 +130,10 @@ impl Accounts {
         password: &str,
         from: IpAddr,
     ) -> Result<Principal, LoginError> {
-        if let ThrottleVerdict::Locked(remaining) = self.throttle.check(from) {
-            return Err(LoginError::LockedOut(remaining));
-        }
+        let attempt = self
+            .throttle
+            .begin(from, username)
+            .map_err(LoginError::LockedOut)?;
         let name = username.to_string();
         let (account, agent) = self
             .store
@@ -154,7 +155,7 @@ impl Accounts {
             )
             .await?;
             if password::same_secret(password, &agent.extension_password) {
-                self.throttle.record_success(from);
+                attempt.succeeded();
                 return Ok(Principal {
                     account_id: 0,
                     agent_id: Some(agent.id),
@@ -168,7 +169,7 @@ impl Accounts {
                     must_change_password: false,
                 });
             }
-            return Err(self.failed_login(username, from).await?);
+            return Err(self.failed_login(attempt, username, from).await?);
         }
         // Verify against a fixed hash when the user does not exist, so the answer takes as
         // long either way and does not reveal which usernames exist.
@@ -179,7 +180,7 @@ impl Accounts {
         let matches = self.verify(password.to_string(), hash).await?;
         match account {
             Some(account) if matches => {
-                self.throttle.record_success(from);
+                attempt.succeeded();
                 Ok(Principal {
                     account_id: account.id,
                     agent_id: None,
@@ -188,13 +189,18 @@ impl Accounts {
                     must_change_password: account.must_change_password,
                 })
             }
-            _ => Err(self.failed_login(username, from).await?),
+            _ => Err(self.failed_login(attempt, username, from).await?),
         }
     }
 
     /// Records a failed login (throttle, log, audit on lockout) and waits the failure delay.
-    async fn failed_login(&self, username: &str, from: IpAddr) -> Result<LoginError, LoginError> {
-        let outcome = self.throttle.record_failure(from);
+    async fn failed_login(
+        &self,
+        attempt: throttle::Attempt<'_>,
+        username: &str,
+        from: IpAddr,
+    ) -> Result<LoginError, LoginError> {
+        let outcome = attempt.failed();
         log::warn!(
             "failed console login for user {:?} from {from} ({} consecutive)",
             username,

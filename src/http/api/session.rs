@@ -86,7 +86,8 @@ pub async fn login(
         Ok(principal) => principal,
         Err(LoginError::InvalidCredentials) => return Err(invalid_credentials()),
         Err(LoginError::LockedOut(remaining)) => {
-            let seconds = remaining.as_secs().max(1);
+            // Rounded up: a client that waits what it is told must not arrive early.
+            let seconds = (remaining.as_secs() + u64::from(remaining.subsec_nanos() > 0)).max(1);
             let mut error = ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "locked_out",
