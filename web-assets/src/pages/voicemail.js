@@ -65,6 +65,8 @@ export function VoicemailPage() {
         page: Number(r && r.page) || want.page,
         perPage: want.perPage,
         search: want.search,
+        // The order these rows are in: the table says it only once they are shown.
+        sort: `${want.sort.column}:${want.sort.dir}`,
       };
       setResult(shown);
       // The server clamps a page past the end (after a delete, a narrower search).
@@ -166,7 +168,7 @@ export function VoicemailPage() {
           class="table media-table voicemail-table"
           data-testid="voicemail-table"
           data-search=${result.search}
-          data-sort=${`${sort.column}:${sort.dir}`}
+          data-sort=${result.sort}
           data-loading=${loading ? 'true' : 'false'}
         >
           <thead>
