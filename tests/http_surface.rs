@@ -469,3 +469,44 @@ async fn pbx_manual_is_served_when_installed() {
         .starts_with("attachment"));
     daemon.stop().await;
 }
+
+/// Issue 10: 600 TLS connections that finished the handshake and sent nothing held 512
+/// places for minutes and kept the admin out. Such a connection is closed now, and one
+/// address cannot hold more than its share.
+#[tokio::test]
+async fn idle_connections_are_closed_and_one_address_cannot_take_every_place() {
+    let daemon = TestDaemon::start().await;
+    // Handshake, then silence: the server closes it (the headers are due within 10 s).
+    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(daemon.tls_config()));
+    let tcp = tokio::net::TcpStream::connect(daemon.addr).await.unwrap();
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    let mut silent = connector.connect(name, tcp).await.unwrap();
+    let mut byte = [0u8; 1];
+    let closed = tokio::time::timeout(std::time::Duration::from_secs(30), silent.read(&mut byte))
+        .await
+        .expect("the server closes a silent connection");
+    assert!(matches!(closed, Ok(0) | Err(_)), "{closed:?}");
+
+    // One address holds its share; its next connection is closed at once, and another
+    // address still gets the console.
+    let limit = coocenterd::http::server::per_address_limit(512);
+    let mut held = vec![];
+    for _ in 0..limit {
+        held.push(tokio::net::TcpStream::connect(daemon.addr).await.unwrap());
+    }
+    let mut extra = tokio::net::TcpStream::connect(daemon.addr).await.unwrap();
+    let refused = tokio::time::timeout(std::time::Duration::from_secs(5), extra.read(&mut byte))
+        .await
+        .expect("the connection over the share is closed at once");
+    assert!(matches!(refused, Ok(0) | Err(_)), "{refused:?}");
+    let other = daemon.client_from("127.0.0.2".parse().unwrap());
+    let answer = other
+        .post(daemon.url("/api/v1/session"))
+        .json(&json!({"username": "admin", "password": "admin"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+    drop(held);
+    daemon.stop().await;
+}

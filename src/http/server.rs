@@ -1,10 +1,20 @@
 //! The accept loop: TCP listeners, the TLS handshake, HTTP/1.1 and HTTP/2 per connection, a
 //! cap on simultaneous connections, a friendly redirect for someone who typed `http://`, and a
 //! graceful shutdown that lets requests in flight finish.
+//!
+//! A connection that does nothing is closed: the TLS handshake and each request's headers
+//! must come within [`HANDSHAKE_TIMEOUT`], and a connection on which no request starts for
+//! [`IDLE_TIMEOUT`] is shut down gracefully (a response still streaming, the live event
+//! stream, finishes first). The protocol comes from ALPN (`h2`, else HTTP/1.1), never from
+//! sniffing the first bytes, which waited without a limit: 600 connections that completed
+//! the handshake and sent nothing kept 512 places and the owner out (issue 10). One address
+//! holds at most [`per_address_limit`] connections, so the rest stay free for everyone else.
 
-use std::net::SocketAddr;
-use std::sync::Arc;
-use std::time::Duration;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::extract::Request;
 use axum::Router;
@@ -23,6 +33,8 @@ use super::ClientAddr;
 
 /// A client must finish the TLS handshake, and send its request headers, within this time.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// A connection on which no request starts for this long is closed (gracefully).
+const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long requests in flight may take to finish at shutdown.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 /// The first byte of a TLS ClientHello record.
@@ -37,11 +49,60 @@ pub struct Server {
     pub serving: Arc<std::sync::atomic::AtomicBool>,
 }
 
+/// Connections one address may hold: an eighth of all (64 of the default 512), at least 4.
+pub fn per_address_limit(max_connections: usize) -> usize {
+    (max_connections / 8).max(4)
+}
+
+/// Open connections per client address.
+#[derive(Clone)]
+struct PerAddress {
+    open: Arc<Mutex<HashMap<IpAddr, usize>>>,
+    limit: usize,
+}
+
+/// A place held by one connection of an address; given back when dropped.
+struct AddressSlot {
+    open: Arc<Mutex<HashMap<IpAddr, usize>>>,
+    address: IpAddr,
+}
+
+impl PerAddress {
+    fn take(&self, address: IpAddr) -> Option<AddressSlot> {
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        let count = open.entry(address).or_insert(0);
+        if *count >= self.limit {
+            return None;
+        }
+        *count += 1;
+        Some(AddressSlot {
+            open: Arc::clone(&self.open),
+            address,
+        })
+    }
+}
+
+impl Drop for AddressSlot {
+    fn drop(&mut self) {
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(count) = open.get_mut(&self.address) {
+            *count -= 1;
+            if *count == 0 {
+                open.remove(&self.address);
+            }
+        }
+    }
+}
+
 impl Server {
     /// Serves until `shutdown` is cancelled, then drains connections.
     pub async fn serve(self, shutdown: CancellationToken) {
         let connections = TaskTracker::new();
         let permits = Arc::new(Semaphore::new(self.max_connections));
+        let per_address = PerAddress {
+            open: Arc::default(),
+            limit: per_address_limit(self.max_connections),
+        };
         let acceptor = TlsAcceptor::from(self.tls);
         let mut loops = tokio::task::JoinSet::new();
         for listener in self.listeners {
@@ -50,6 +111,7 @@ impl Server {
                 acceptor.clone(),
                 self.app.clone(),
                 Arc::clone(&permits),
+                per_address.clone(),
                 connections.clone(),
                 shutdown.clone(),
             ));
@@ -72,6 +134,7 @@ async fn accept_loop(
     acceptor: TlsAcceptor,
     app: Router,
     permits: Arc<Semaphore>,
+    per_address: PerAddress,
     connections: TaskTracker,
     shutdown: CancellationToken,
 ) {
@@ -92,11 +155,19 @@ async fn accept_loop(
                 }
             },
         };
+        let Some(slot) = per_address.take(peer.ip()) else {
+            log::debug!(
+                "{} holds {} connections already: refused",
+                peer.ip(),
+                per_address.limit
+            );
+            continue; // dropping the stream closes it, and the permit is free again
+        };
         let acceptor = acceptor.clone();
         let app = app.clone();
         let shutdown = shutdown.clone();
         connections.spawn(async move {
-            let _permit = permit;
+            let _places = (permit, slot);
             handle_connection(stream, peer, acceptor, app, shutdown).await;
         });
     }
@@ -130,7 +201,12 @@ async fn handle_connection(
             return;
         }
     };
+    let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
+    let opened = Instant::now();
+    let last_request = Arc::new(AtomicU64::new(0));
+    let seen = Arc::clone(&last_request);
     let service = tower::ServiceExt::map_request(app, move |mut request: Request<Incoming>| {
+        seen.store(opened.elapsed().as_millis() as u64, Ordering::Relaxed);
         request.extensions_mut().insert(ClientAddr(peer));
         request
     });
@@ -144,14 +220,33 @@ async fn handle_connection(
         .timer(TokioTimer::new())
         .keep_alive_interval(Some(Duration::from_secs(30)))
         .max_concurrent_streams(64);
+    let builder = if h2 {
+        builder.http2_only()
+    } else {
+        builder.http1_only()
+    };
     let connection = builder.serve_connection(TokioIo::new(tls), TowerToHyperService::new(service));
     tokio::pin!(connection);
-    let result = tokio::select! {
-        result = connection.as_mut() => result,
-        _ = shutdown.cancelled() => {
-            // Finish the requests in flight, accept no new ones on this connection.
-            connection.as_mut().graceful_shutdown();
-            connection.await
+    let mut idle_check = tokio::time::interval(IDLE_TIMEOUT / 4);
+    idle_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut closing = false;
+    let result = loop {
+        tokio::select! {
+            result = connection.as_mut() => break result,
+            _ = shutdown.cancelled(), if !closing => {
+                // Finish the requests in flight, accept no new ones on this connection.
+                closing = true;
+                connection.as_mut().graceful_shutdown();
+            }
+            _ = idle_check.tick(), if !closing => {
+                let since = opened.elapsed().as_millis() as u64
+                    - last_request.load(Ordering::Relaxed);
+                if Duration::from_millis(since) >= IDLE_TIMEOUT {
+                    log::debug!("closing the idle connection from {peer}");
+                    closing = true;
+                    connection.as_mut().graceful_shutdown();
+                }
+            }
         }
     };
     if let Err(err) = result {

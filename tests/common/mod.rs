@@ -88,6 +88,35 @@ impl TestDaemon {
         format!("https://localhost:{}{}", self.addr.port(), path)
     }
 
+    /// TLS settings trusting only this daemon's certificate (no ALPN: a bare client).
+    pub fn tls_config(&self) -> rustls::ClientConfig {
+        let cert_pem = std::fs::read(self.data_dir().join("tls/cert.pem")).unwrap();
+        let mut roots = rustls::RootCertStore::empty();
+        for cert in rustls_pemfile::certs(&mut &cert_pem[..]) {
+            roots.add(cert.unwrap()).unwrap();
+        }
+        rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth()
+    }
+
+    /// [`TestDaemon::client`] connecting from another loopback address.
+    pub fn client_from(&self, local: std::net::IpAddr) -> Client {
+        let mut tls = self.tls_config();
+        tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        Client::builder()
+            .use_preconfigured_tls(tls)
+            .resolve("localhost", self.addr)
+            .local_address(local)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+    }
+
     /// A client trusting only this daemon's certificate.
     pub fn client(&self) -> Client {
         let cert_pem = std::fs::read(self.data_dir().join("tls/cert.pem")).unwrap();
