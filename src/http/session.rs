@@ -3,8 +3,11 @@
 //! out, which is what an appliance owner expects after a reboot), end after an idle timeout
 //! or at logout, and are capped in number so memory stays bounded.
 //!
-//! The extractors [`AnySession`] and [`AdminSession`] are how handlers demand a login: the
-//! first also admits a session that must still change its password, the second does not.
+//! The extractors are how handlers demand a login: [`AnySession`] also admits a session that
+//! must still change its password (the session itself and the password change use it),
+//! [`ActiveSession`] any role that has set its password, [`AdminSession`] and
+//! [`AgentSession`] a role on top. One account holds at most 16 sessions, and a full table
+//! never evicts an administrator's session for another's.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -23,8 +26,12 @@ use crate::accounts::{Principal, ROLE_ADMIN, ROLE_AGENT, ROLE_LEADER};
 
 pub const COOKIE_NAME: &str = "coocenter_session";
 
-/// Most live sessions; the least recently used one goes when a new one would pass it.
+/// Most live sessions. When a new one would pass it, the least recently used session that
+/// is not an administrator's goes: logging in again and again as an agent never logs the
+/// owner out (issue 10, item 7).
 const MAX_SESSIONS: usize = 256;
+/// Most live sessions of one account or agent; its own least recently used goes first.
+const MAX_SESSIONS_PER_OWNER: usize = 16;
 
 #[derive(Debug, Clone)]
 pub struct Session {
@@ -43,6 +50,22 @@ pub struct Session {
 pub struct Sessions {
     idle_timeout: Duration,
     table: Mutex<HashMap<String, Session>>,
+}
+
+/// Removes the least recently used session matching `which`; whether there was one.
+fn evict_least_recent(
+    table: &mut HashMap<String, Session>,
+    which: impl Fn(&Session) -> bool,
+) -> bool {
+    let oldest = table
+        .values()
+        .filter(|s| which(s))
+        .min_by_key(|s| s.last_seen)
+        .map(|s| s.key.clone());
+    match oldest {
+        Some(key) => table.remove(&key).is_some(),
+        None => false,
+    }
 }
 
 /// Sessions are looked up by the hash of their token, so the table itself (a core dump, a
@@ -66,14 +89,15 @@ impl Sessions {
         let now = Instant::now();
         let mut table = self.table.lock().unwrap_or_else(|p| p.into_inner());
         table.retain(|_, s| now.duration_since(s.last_seen) < self.idle_timeout);
-        if table.len() >= MAX_SESSIONS {
-            if let Some(oldest) = table
-                .values()
-                .min_by_key(|s| s.last_seen)
-                .map(|s| s.key.clone())
-            {
-                table.remove(&oldest);
-            }
+        let same_owner =
+            |s: &Session| s.account_id == principal.account_id && s.agent_id == principal.agent_id;
+        if table.values().filter(|s| same_owner(s)).count() >= MAX_SESSIONS_PER_OWNER {
+            evict_least_recent(&mut table, same_owner);
+        }
+        if table.len() >= MAX_SESSIONS
+            && !evict_least_recent(&mut table, |s: &Session| s.role != ROLE_ADMIN)
+        {
+            evict_least_recent(&mut table, |_: &Session| true);
         }
         table.insert(
             key.clone(),
@@ -271,6 +295,48 @@ mod tests {
         assert!(sessions.get(&a).is_none());
         assert!(sessions.get(&b).is_some());
         assert!(sessions.get("forged").is_none());
+    }
+
+    #[test]
+    fn agents_logging_in_again_and_again_never_evict_the_admin() {
+        let sessions = Sessions::new(Duration::from_secs(600));
+        let admin = sessions.create(&principal(1));
+        let agents: Vec<String> = (0..300)
+            .map(|n| {
+                sessions.create(&Principal {
+                    account_id: 0,
+                    agent_id: Some(1 + n % 40),
+                    username: format!("agent{n}"),
+                    role: ROLE_AGENT.into(),
+                    must_change_password: false,
+                })
+            })
+            .collect();
+        assert!(sessions.get(&admin).is_some(), "the admin's session stays");
+        let table = sessions.table.lock().unwrap();
+        assert!(table.len() <= MAX_SESSIONS);
+        for agent in 1..=40 {
+            let of_agent = table.values().filter(|s| s.agent_id == Some(agent)).count();
+            assert!(of_agent <= MAX_SESSIONS_PER_OWNER);
+        }
+        drop(table);
+        assert!(
+            sessions.get(agents.last().unwrap()).is_some(),
+            "the newest stays"
+        );
+        // One agent alone keeps at most its share.
+        let one = Principal {
+            account_id: 0,
+            agent_id: Some(99),
+            username: "8099".into(),
+            role: ROLE_AGENT.into(),
+            must_change_password: false,
+        };
+        let first = sessions.create(&one);
+        for _ in 0..MAX_SESSIONS_PER_OWNER {
+            sessions.create(&one);
+        }
+        assert!(sessions.get(&first).is_none(), "its own oldest went");
     }
 
     #[test]
