@@ -453,6 +453,38 @@ async fn console_runs_cli_commands_and_confirms_restarts() {
     };
     assert_eq!(commands_sent(), vec!["core show version", "no such thing"]);
 
+    // A command that changes the PBX asks first too; one that can run shell code or unload
+    // a module is refused outright (issue 10, item 10).
+    let answer = api
+        .send(
+            Method::POST,
+            "/api/v1/console/command",
+            Some(run("channel request hangup all", false)),
+        )
+        .await;
+    assert_eq!(
+        (answer.status, answer.code()),
+        (StatusCode::CONFLICT, "confirmation_required")
+    );
+    for refused in [
+        "module unload app_queue.so",
+        "dialplan add extension 1,1,System(id) into x",
+    ] {
+        let answer = api
+            .send(
+                Method::POST,
+                "/api/v1/console/command",
+                Some(run(refused, true)),
+            )
+            .await;
+        assert_eq!(
+            (answer.status, answer.code()),
+            (StatusCode::FORBIDDEN, "command_refused"),
+            "{refused}"
+        );
+    }
+    assert_eq!(commands_sent().len(), 2, "none of them reached Asterisk");
+
     for (bad, code) in [
         ("   ", "empty_command"),
         ("core show\r\nAction: Logoff", "invalid_command"),

@@ -1,6 +1,13 @@
 //! `/api/v1/console/command`: the 控制台 of manual §2 — an Asterisk CLI command sent with AMI
-//! `Command`, its output returned. Commands that stop or restart Asterisk need an explicit
-//! confirmation. Every command run is in the audit trail (the command, never its output).
+//! `Command`, its output returned. Every command run is in the audit trail (the command,
+//! never its output).
+//!
+//! What a command may do decides how it is run ([`classify`]): one that only reads (`… show`,
+//! `… list`, `help`, `database get`) runs as it is; one that changes the PBX (a reload, a
+//! hang-up, `queue pause`, `database put`) or stops it needs an explicit confirmation; one
+//! that can run shell code (`System`/`TrySystem`/AGI through `dialplan add` or an originate,
+//! the CLI's `!`) or load and unload modules is refused. A first word that is no Asterisk
+//! command goes through, for Asterisk to say "No such command".
 
 use std::sync::Arc;
 
@@ -36,6 +43,125 @@ pub struct CommandResult {
     pub output: Vec<String>,
 }
 
+/// What a CLI command may do.
+#[derive(Debug, PartialEq, Eq)]
+pub enum CommandClass {
+    /// Only shows something: runs as it is.
+    Reads,
+    /// Changes the PBX: runs once confirmed.
+    Changes,
+    /// Stops or restarts Asterisk: runs once confirmed (a stronger warning).
+    Stops,
+    /// Never run from the console.
+    Refused,
+}
+
+/// Asterisk 22's top-level CLI words (`core show help`): a command starting with another
+/// word is none of Asterisk's.
+const CLI_WORDS: &[&str] = &[
+    "acl",
+    "agent",
+    "agi",
+    "ari",
+    "bridge",
+    "cc",
+    "cdr",
+    "cel",
+    "channel",
+    "cli",
+    "config",
+    "confbridge",
+    "console",
+    "core",
+    "dahdi",
+    "database",
+    "devstate",
+    "dialplan",
+    "dnsmgr",
+    "dundi",
+    "features",
+    "file",
+    "group",
+    "http",
+    "iax2",
+    "indication",
+    "keys",
+    "local",
+    "logger",
+    "malloc",
+    "manager",
+    "media",
+    "meetme",
+    "mixmonitor",
+    "module",
+    "moh",
+    "mwi",
+    "odbc",
+    "originate",
+    "parking",
+    "pjproject",
+    "pjsip",
+    "presencestate",
+    "queue",
+    "realtime",
+    "reload",
+    "restart",
+    "rtcp",
+    "rtp",
+    "say",
+    "sip",
+    "sorcery",
+    "stasis",
+    "stop",
+    "stun",
+    "test",
+    "timing",
+    "udptl",
+    "ulimit",
+    "voicemail",
+    "xmpp",
+];
+
+/// Dialplan applications that run programs of the system.
+const SHELL_APPS: &[&str] = &["system", "trysystem", "agi", "eagi", "deadagi"];
+
+/// What `command` may do; see the module docs.
+pub fn classify(command: &str) -> CommandClass {
+    let lower = command.trim().to_ascii_lowercase();
+    if lower.starts_with('!') {
+        return CommandClass::Refused;
+    }
+    if stops_asterisk(&lower) {
+        return CommandClass::Stops;
+    }
+    let words: Vec<&str> = lower.split_whitespace().collect();
+    let (first, second) = (words.first().copied().unwrap_or(""), words.get(1).copied());
+    if first == "help" || !CLI_WORDS.contains(&first) {
+        return CommandClass::Reads;
+    }
+    if first == "module" && matches!(second, Some("load" | "unload")) {
+        return CommandClass::Refused;
+    }
+    let runs_programs = (first == "dialplan" && second == Some("add"))
+        || first == "originate"
+        || (first == "channel" && second == Some("originate"));
+    if runs_programs
+        && lower
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .any(|word| SHELL_APPS.contains(&word))
+    {
+        return CommandClass::Refused;
+    }
+    let reads = matches!(second, Some("show" | "list"))
+        || (first == "database" && matches!(second, Some("get" | "show" | "showkey")))
+        || (first == "core" && matches!(second, Some("ping")));
+    if reads {
+        CommandClass::Reads
+    } else {
+        CommandClass::Changes
+    }
+}
+
 /// Whether a CLI command stops or restarts Asterisk (and so every call on the box).
 pub fn stops_asterisk(command: &str) -> bool {
     let words: Vec<String> = command
@@ -58,7 +184,8 @@ pub fn stops_asterisk(command: &str) -> bool {
     responses(
         (status = 200, body = CommandResult),
         (status = 400, description = "Empty, too long or malformed command", body = ErrorBody),
-        (status = 409, description = "The command stops or restarts Asterisk: confirm it", body = ErrorBody),
+        (status = 403, description = "The console never runs this command (shell code, module load/unload)", body = ErrorBody),
+        (status = 409, description = "The command changes, stops or restarts the PBX: confirm it", body = ErrorBody),
         (status = 503, description = "Asterisk is not reachable", body = ErrorBody)
     )
 )]
@@ -84,15 +211,39 @@ pub async fn command(
             ),
         ));
     }
-    if stops_asterisk(&command) && !request.confirmed {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "confirmation_required",
-            Text::owned(
-                format!("“{command}” 会停止或重启 Asterisk，所有正在进行的通话都将中断。确定要执行吗？"),
-                format!("“{command}” stops or restarts Asterisk and cuts every call in progress. Run it anyway?"),
-            ),
-        ));
+    match classify(&command) {
+        CommandClass::Reads => {}
+        CommandClass::Refused => {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "command_refused",
+                Text::owned(
+                    format!("出于安全考虑，控制台不执行“{command}”：它可以运行系统程序或加载、卸载模块。请在 PBX 上直接操作。"),
+                    format!("For safety the console does not run “{command}”: it can run system programs or load and unload modules. Do it on the PBX itself."),
+                ),
+            ));
+        }
+        CommandClass::Stops if !request.confirmed => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "confirmation_required",
+                Text::owned(
+                    format!("“{command}” 会停止或重启 Asterisk，所有正在进行的通话都将中断。确定要执行吗？"),
+                    format!("“{command}” stops or restarts Asterisk and cuts every call in progress. Run it anyway?"),
+                ),
+            ));
+        }
+        CommandClass::Changes if !request.confirmed => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "confirmation_required",
+                Text::owned(
+                    format!("“{command}” 会修改 PBX 的运行状态（例如重载配置、挂断通话）。确定要执行吗？"),
+                    format!("“{command}” changes the running PBX (a reload, a hang-up, …). Run it anyway?"),
+                ),
+            ));
+        }
+        CommandClass::Stops | CommandClass::Changes => {}
     }
     if !state.pbx.is_connected() {
         return Err(pbx_unavailable());
@@ -131,7 +282,49 @@ fn pbx_unavailable() -> ApiError {
 
 #[cfg(test)]
 mod tests {
-    use super::stops_asterisk;
+    use super::{classify, stops_asterisk, CommandClass};
+
+    #[test]
+    fn commands_are_classed_by_what_they_may_do() {
+        for (command, class) in [
+            ("core show version", CommandClass::Reads),
+            ("queue show 222", CommandClass::Reads),
+            ("pjsip list endpoints", CommandClass::Reads),
+            ("database get coocenter_job 1001", CommandClass::Reads),
+            ("help queue", CommandClass::Reads),
+            ("no such command here", CommandClass::Reads),
+            ("queue pause member PJSIP/1001", CommandClass::Changes),
+            ("channel request hangup all", CommandClass::Changes),
+            ("module reload app_queue.so", CommandClass::Changes),
+            ("database deltree coocenter_job", CommandClass::Changes),
+            (
+                "dialplan add extension 1,1,Playback(hello) into x",
+                CommandClass::Changes,
+            ),
+            ("core restart now", CommandClass::Stops),
+            ("module unload app_queue.so", CommandClass::Refused),
+            ("Module Load evil.so", CommandClass::Refused),
+            (
+                "dialplan add extension 1,1,System(rm -rf /) into x",
+                CommandClass::Refused,
+            ),
+            (
+                "dialplan add extension 1,1,TrySystem(id) into x",
+                CommandClass::Refused,
+            ),
+            (
+                "channel originate Local/1@x application System id",
+                CommandClass::Refused,
+            ),
+            (
+                "channel originate Local/1@x application AGI /tmp/x",
+                CommandClass::Refused,
+            ),
+            ("!sh", CommandClass::Refused),
+        ] {
+            assert_eq!(classify(command), class, "{command}");
+        }
+    }
 
     #[test]
     fn stopping_commands_are_recognised() {
