@@ -659,17 +659,7 @@ async fn the_caller_hears_the_answer_prompts_and_the_agent_none_of_them() {
     assert!(sim.dialplan_reloads() > reloads, "the include was reloaded");
 
     // Watch the PBX as another manager client would.
-    let shutdown = tokio_util::sync::CancellationToken::new();
-    let (client, task) = coocenterd::ami::Client::spawn(
-        coocenterd::ami::Config {
-            port: sim.addr().port(),
-            username: AMI_USER.into(),
-            secret: AMI_SECRET.into(),
-            ..coocenterd::ami::Config::default()
-        },
-        shutdown.clone(),
-    );
-    client.wait_connected().await.unwrap();
+    let (client, task, shutdown) = common::pbx::manager_client(&sim, AMI_SECRET).await;
     let mut events = client.events();
     let call = sim.place_call("222", "13800138000", "李先生").unwrap();
     let deadline = Instant::now() + Duration::from_secs(5);

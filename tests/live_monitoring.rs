@@ -336,17 +336,7 @@ async fn a_login_while_asterisk_boots_waits_for_fully_booted_and_resyncs_complet
 
 /// `Completed` of queue 222 as the simulator's own QueueStatus reports it.
 async fn sim_queue_status_completed(sim: &SimHandle) -> u64 {
-    let shutdown = tokio_util::sync::CancellationToken::new();
-    let (client, task) = coocenterd::ami::Client::spawn(
-        coocenterd::ami::Config {
-            port: sim.addr().port(),
-            username: AMI_USER.into(),
-            secret: AMI_SECRET.into(),
-            ..coocenterd::ami::Config::default()
-        },
-        shutdown.clone(),
-    );
-    client.wait_connected().await.unwrap();
+    let (client, task, shutdown) = common::pbx::manager_client(sim, AMI_SECRET).await;
     let status = client
         .send(coocenterd::ami::Action::new("QueueStatus").field("Queue", "222"))
         .await

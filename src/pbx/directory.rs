@@ -693,7 +693,7 @@ pub fn queues_conf_beside(include: &std::path::Path) -> PathBuf {
     include
         .parent()
         .unwrap_or(std::path::Path::new("."))
-        .join("queues.conf")
+        .join(super::queues_conf::FILE_NAME)
 }
 
 /// What applying a strategy achieved.

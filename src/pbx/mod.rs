@@ -223,7 +223,7 @@ impl Pbx {
             queue_counts: Default::default(),
             agent_names: Default::default(),
             pause_log: pause_log.clone(),
-            queues_conf: asterisk_config_dir.join("queues.conf"),
+            queues_conf: asterisk_config_dir.join(queues_conf::FILE_NAME),
             refusal_logged: false,
             live_tx,
             stats_tx,

@@ -10,6 +10,9 @@
 //! `strategy` lines of the queue's own section, byte for byte otherwise, and says why in the
 //! line itself. If the PBX UI writes the line back, the check after the next reload shows it.
 
+/// The PBX UI's file, in Asterisk's configuration folder.
+pub const FILE_NAME: &str = "queues.conf";
+
 /// The comment that marks a line the console took over.
 pub const TAKEN_OVER: &str =
     "; 振铃方式由 coocenterd 控制台设置 (queues_coocenter.conf) / ring strategy set in the coocenterd console";

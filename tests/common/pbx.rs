@@ -82,3 +82,27 @@ pub fn received(sim: &SimHandle, action: &str) -> Vec<Vec<(String, String)>> {
         })
         .collect()
 }
+
+/// A manager session of its own on `sim`, as another AMI client of the PBX would have: the
+/// client, its runner task and what stops it.
+pub async fn manager_client(
+    sim: &SimHandle,
+    secret: &str,
+) -> (
+    coocenterd::ami::Client,
+    tokio::task::JoinHandle<()>,
+    tokio_util::sync::CancellationToken,
+) {
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let (client, task) = coocenterd::ami::Client::spawn(
+        coocenterd::ami::Config {
+            port: sim.addr().port(),
+            username: AMI_USER.into(),
+            secret: secret.into(),
+            ..coocenterd::ami::Config::default()
+        },
+        shutdown.clone(),
+    );
+    client.wait_connected().await.unwrap();
+    (client, task, shutdown)
+}

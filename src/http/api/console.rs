@@ -224,24 +224,20 @@ pub async fn command(
             ));
         }
         CommandClass::Stops if !request.confirmed => {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "confirmation_required",
-                Text::owned(
-                    format!("“{command}” 会停止或重启 Asterisk，所有正在进行的通话都将中断。确定要执行吗？"),
-                    format!("“{command}” stops or restarts Asterisk and cuts every call in progress. Run it anyway?"),
-                ),
-            ));
+            return Err(confirmation_required(Text::owned(
+                format!("“{command}” 会停止或重启 Asterisk，所有正在进行的通话都将中断。确定要执行吗？"),
+                format!("“{command}” stops or restarts Asterisk and cuts every call in progress. Run it anyway?"),
+            )));
         }
         CommandClass::Changes if !request.confirmed => {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "confirmation_required",
-                Text::owned(
-                    format!("“{command}” 会修改 PBX 的运行状态（例如重载配置、挂断通话）。确定要执行吗？"),
-                    format!("“{command}” changes the running PBX (a reload, a hang-up, …). Run it anyway?"),
+            return Err(confirmation_required(Text::owned(
+                format!(
+                    "“{command}” 会修改 PBX 的运行状态（例如重载配置、挂断通话）。确定要执行吗？"
                 ),
-            ));
+                format!(
+                    "“{command}” changes the running PBX (a reload, a hang-up, …). Run it anyway?"
+                ),
+            )));
         }
         CommandClass::Stops | CommandClass::Changes => {}
     }
@@ -267,6 +263,12 @@ pub async fn command(
         ok: output.ok,
         output: output.lines,
     }))
+}
+
+/// 409 `confirmation_required`: the page asks with this text and sends the command again
+/// with `confirmed`.
+fn confirmation_required(question: Text) -> ApiError {
+    ApiError::new(StatusCode::CONFLICT, "confirmation_required", question)
 }
 
 fn pbx_unavailable() -> ApiError {
