@@ -682,6 +682,55 @@ async fn leaders_and_agents_see_what_the_manual_says() {
         numbers(&admin.get("/api/v1/recordings?agent=8002").await.body)[0],
         "13900000007"
     );
+    // …and in every other place a number reaches them: the download's name, the ZIP's entry
+    // names, and the search, where the hidden digits match nothing.
+    let masked_id = id_of(&all, "13900000007");
+    let download = agent
+        .get(&format!("/api/v1/recordings/{masked_id}/audio?download=1"))
+        .await;
+    let disposition = download.headers["content-disposition"].to_str().unwrap();
+    assert!(
+        disposition.contains("_139xxxx0007_222_8002.wav") && !disposition.contains("13900000007"),
+        "{disposition}"
+    );
+    let zip = agent
+        .client
+        .get(daemon.url(&format!(
+            "/api/v1/recordings/zip?ids={masked_id},{own_of_8002}"
+        )))
+        .header("cookie", agent.cookie.clone().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(zip.status(), StatusCode::OK);
+    let body = zip.bytes().await.unwrap();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(body.to_vec())).unwrap();
+    let entry_names: Vec<String> = (0..archive.len())
+        .map(|i| archive.by_index(i).unwrap().name().unwrap().to_string())
+        .collect();
+    assert!(
+        entry_names.iter().all(|n| n.contains("xxxx")) && entry_names.len() == 2,
+        "{entry_names:?}"
+    );
+    for hidden in [
+        "customer=0000",
+        "customer=13900000007&customer_match=exact",
+        "number=13900000007",
+    ] {
+        let found = agent.get(&format!("/api/v1/recordings?{hidden}")).await;
+        assert_eq!(found.status, StatusCode::OK, "{hidden}");
+        assert_eq!(found.body["total"], 0, "{hidden} finds the hidden digits");
+    }
+    let shown = agent.get("/api/v1/recordings?customer=0007").await;
+    assert_eq!(numbers(&shown.body), ["139****0007"]);
+    // The leader searching the same digits still finds them.
+    assert_eq!(
+        leader
+            .get("/api/v1/recordings?agent=8002&customer=13900000007&customer_match=exact")
+            .await
+            .body["total"],
+        1
+    );
     daemon.stop().await;
 }
 

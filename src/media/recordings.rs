@@ -18,6 +18,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
+use crate::accounts::masking::Viewer;
 use crate::store::recordings::{self as index, CallType, NewRecording, RecordingRow, Scope};
 
 /// Audio formats MixMonitor writes, by file extension.
@@ -469,7 +470,7 @@ pub fn checked_path(row: &RecordingRow, roots: &[PathBuf]) -> Result<PathBuf, Fi
 }
 
 /// The name a downloaded recording gets: when, who called, which queue and agent.
-pub fn download_name(row: &RecordingRow) -> String {
+pub fn download_name(row: &RecordingRow, viewer: Viewer) -> String {
     let when = chrono::DateTime::from_timestamp_millis(row.started_at)
         .map(|t| {
             t.with_timezone(&chrono::Local)
@@ -479,13 +480,17 @@ pub fn download_name(row: &RecordingRow) -> String {
         .unwrap_or_else(|| "unknown".into());
     let clean = |s: &str| -> String {
         s.chars()
+            // A masked digit: `*` is not allowed in Windows file names.
+            .map(|c| if c == '*' { 'x' } else { c })
             .filter(|c| c.is_alphanumeric() || matches!(c, '+' | '_'))
             .take(32)
             .collect()
     };
     let mut parts = vec![when];
+    // The file name carries the number as the viewer may see it (隐藏电话号码).
+    let number = viewer.show(&row.customer_number);
     for part in [
-        row.customer_number.as_str(),
+        number.as_str(),
         row.queue.as_deref().unwrap_or("dout"),
         row.agent_job.as_deref().unwrap_or(""),
     ] {

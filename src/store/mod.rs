@@ -85,7 +85,22 @@ fn configure(conn: &Connection) -> Result<(), rusqlite::Error> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
-    Ok(())
+    register_functions(conn)
+}
+
+/// SQL functions the queries use. `mask_number(text)`: a number as an ordinary agent sees
+/// it under 隐藏电话号码 (`accounts::masking`), so their searches compare what they see.
+fn register_functions(conn: &Connection) -> Result<(), rusqlite::Error> {
+    use rusqlite::functions::FunctionFlags;
+    conn.create_scalar_function(
+        "mask_number",
+        1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            let number: Option<String> = ctx.get(0)?;
+            Ok(number.map(|n| crate::accounts::masking::mask_number(&n)))
+        },
+    )
 }
 
 /// `%text%` for `LIKE … ESCAPE '\'`, with the text's own `\`, `%` and `_` taken literally:

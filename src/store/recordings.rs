@@ -308,6 +308,9 @@ pub struct Filter {
     pub from: Option<i64>,
     pub to: Option<i64>,
     pub call_type: Option<CallType>,
+    /// 隐藏电话号码 is on for this viewer: numbers are searched as the viewer sees them
+    /// (`mask_number(customer_number)`), so the hidden digits match nothing.
+    pub masked: bool,
 }
 
 impl Filter {
@@ -401,12 +404,27 @@ fn where_clause(filter: &Filter, scope: &Scope) -> (String, Vec<Value>) {
             args.extend(team.iter().cloned().map(Value::Text));
         }
     }
+    // The number as the viewer sees it: masked viewers never match on the hidden digits.
+    let number = if filter.masked {
+        "mask_number(customer_number)"
+    } else {
+        "customer_number"
+    };
     if let Some((text, how)) = &filter.customer {
         match how {
             Match::Exact => {
-                clauses.push("(customer_number = ? OR customer_name = ?)".into());
+                clauses.push(format!("({number} = ? OR customer_name = ?)"));
                 args.push(Value::Text(text.clone()));
                 args.push(Value::Text(text.clone()));
+            }
+            Match::Fuzzy if filter.masked => {
+                // The trigram index holds the full number, so a masked viewer scans their own
+                // (few) rows instead, comparing with the masked form.
+                clauses.push(format!(
+                    "({number} LIKE ? ESCAPE '\\' OR customer_name LIKE ? ESCAPE '\\')"
+                ));
+                args.push(Value::Text(like_pattern(text)));
+                args.push(Value::Text(like_pattern(text)));
             }
             Match::Fuzzy if text.chars().count() >= TRIGRAM => {
                 clauses.push(
@@ -433,9 +451,9 @@ fn where_clause(filter: &Filter, scope: &Scope) -> (String, Vec<Value>) {
             }
         }
     }
-    if let Some(number) = &filter.number {
-        clauses.push("customer_number = ?".into());
-        args.push(Value::Text(number.clone()));
+    if let Some(number_text) = &filter.number {
+        clauses.push(format!("{number} = ?"));
+        args.push(Value::Text(number_text.clone()));
     }
     if let Some(queue) = &filter.queue {
         clauses.push("queue = ?".into());
@@ -776,6 +794,39 @@ mod tests {
             ..Filter::default()
         };
         assert_eq!(files(&conn, &number, &Scope::All), ["b.wav"]);
+    }
+
+    #[test]
+    fn a_masked_viewer_searches_the_numbers_as_shown() {
+        let conn = open_in_memory();
+        let mut r = rec("a.wav", 1, "13812345678", Some("222"), None);
+        r.customer_name = "王先生".into();
+        insert(&conn, &r).unwrap();
+        let masked = |customer: Option<(&str, Match)>, number: Option<&str>| Filter {
+            customer: customer.map(|(t, m)| (t.to_string(), m)),
+            number: number.map(str::to_string),
+            masked: true,
+            ..Filter::default()
+        };
+        let found = |f: &Filter| files(&conn, f, &Scope::All).len();
+        // The hidden digits (1234) match nothing, whichever way they are asked for.
+        assert_eq!(found(&masked(Some(("1234", Match::Fuzzy)), None)), 0);
+        assert_eq!(found(&masked(Some(("812", Match::Fuzzy)), None)), 0);
+        assert_eq!(found(&masked(Some(("13812345678", Match::Exact)), None)), 0);
+        assert_eq!(found(&masked(None, Some("13812345678"))), 0);
+        // What the agent sees finds the row.
+        assert_eq!(found(&masked(Some(("5678", Match::Fuzzy)), None)), 1);
+        assert_eq!(found(&masked(Some(("138", Match::Fuzzy)), None)), 1);
+        assert_eq!(found(&masked(Some(("138****5678", Match::Exact)), None)), 1);
+        assert_eq!(found(&masked(None, Some("138****5678"))), 1);
+        // The name is not hidden.
+        assert_eq!(found(&masked(Some(("王先生", Match::Fuzzy)), None)), 1);
+        // Unmasked, the full number matches as before.
+        let plain = Filter {
+            customer: Some(("1234".into(), Match::Fuzzy)),
+            ..Filter::default()
+        };
+        assert_eq!(found(&plain), 1);
     }
 
     #[test]

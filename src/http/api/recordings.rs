@@ -173,7 +173,7 @@ fn non_empty(value: Option<String>) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-fn filter_of(query: &SearchQuery) -> Result<Filter, ApiError> {
+fn filter_of(query: &SearchQuery, viewer: Viewer) -> Result<Filter, ApiError> {
     let customer = non_empty(query.customer.clone())
         .map(|text| (text, query.customer_match.unwrap_or(Match::Fuzzy)));
     if let Some((text, Match::Fuzzy)) = &customer {
@@ -222,6 +222,7 @@ fn filter_of(query: &SearchQuery) -> Result<Filter, ApiError> {
         from,
         to,
         call_type,
+        masked: viewer.masks(),
     })
 }
 
@@ -293,7 +294,7 @@ pub async fn list(
     if !(1..=MAX_PAGE).contains(&page) {
         return Err(invalid("page", "页码无效。", "Invalid page number."));
     }
-    let filter = filter_of(&query)?;
+    let filter = filter_of(&query, who.viewer)?;
     let names = queue_names(&state).await;
     let scope = who.scope.clone();
     let names_for_choices = names.clone();
@@ -459,7 +460,7 @@ pub async fn audio(
     files::serve(
         file,
         media::content_type(&row.file),
-        &media::download_name(&row),
+        &media::download_name(&row, who.viewer),
         query.disposition(),
         &headers,
     )
@@ -536,7 +537,11 @@ pub async fn zip(
     for row in &rows {
         files.push(file_of(&state, row).await?);
     }
-    let names = media::unique_names(rows.iter().map(media::download_name).collect());
+    let names = media::unique_names(
+        rows.iter()
+            .map(|row| media::download_name(row, who.viewer))
+            .collect(),
+    );
     let entries: Vec<(String, std::path::PathBuf)> = names.into_iter().zip(files).collect();
     audit(
         &state,

@@ -3,6 +3,7 @@ use std::io::Read;
 use std::path::Path;
 
 use super::*;
+use crate::accounts::masking::Viewer;
 use crate::store::open_in_memory;
 use crate::store::recordings::{Filter, Match};
 
@@ -279,7 +280,29 @@ fn download_names_say_when_who_and_where() {
         note_by: None,
         noted_at: None,
     };
-    assert_eq!(download_name(&row), "20261128-090507_13800_222_8002.wav");
+    assert_eq!(
+        download_name(&row, Viewer::Admin),
+        "20261128-090507_13800_222_8002.wav"
+    );
+    let row = RecordingRow {
+        customer_number: "13812345678".into(),
+        ..row
+    };
+    let masked = Viewer::Agent { hide_numbers: true };
+    assert_eq!(
+        download_name(&row, masked),
+        "20261128-090507_138xxxx5678_222_8002.wav",
+        "隐藏电话号码 reaches the file name"
+    );
+    assert_eq!(
+        download_name(
+            &row,
+            Viewer::Agent {
+                hide_numbers: false
+            }
+        ),
+        "20261128-090507_13812345678_222_8002.wav"
+    );
 }
 
 #[test]
