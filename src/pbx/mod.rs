@@ -563,7 +563,10 @@ impl Worker {
             event.get("PausedReason").unwrap_or(""),
         );
         let extension = extension_of(interface);
-        if self.pause_log.claim(&extension, now.clone()).is_none() {
+        let queue = event.get("Queue").unwrap_or("");
+        if self.pause_log.is_echo(&extension, queue, &now)
+            || self.pause_log.claim(&extension, now.clone()).is_none()
+        {
             return;
         }
         let (agent_name, job_number) =

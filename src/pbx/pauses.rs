@@ -7,8 +7,15 @@
 //! agent's next action is logged after it). Whoever changes the remembered state first
 //! writes the row; the other sees no change and writes nothing.
 
-use std::collections::HashMap;
+//! The console's own action is echoed by one event per queue, and those events may arrive
+//! after the console's *next* action has already been logged (Asterisk sends the response
+//! before stasis delivers the events). So the console also notes the echoes it expects
+//! ([`PauseLog::expect_echoes`]) and the worker takes those as echoes ([`PauseLog::is_echo`])
+//! instead of as a new change back to an older state.
+
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use crate::store::oplog::{self, Actor, EventType};
 use crate::store::Store;
@@ -16,39 +23,106 @@ use crate::store::Store;
 /// (paused, reason); the reason is empty when not paused.
 pub type PauseState = (bool, String);
 
+/// An echo never seen within this time is given up (the member left the queue meanwhile).
+const ECHO_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Events a console action will cause: its state, in these queues still to be heard from.
+#[derive(Debug)]
+struct Echo {
+    state: PauseState,
+    queues: HashSet<String>,
+    since: Instant,
+}
+
+#[derive(Default)]
+struct Inner {
+    logged: HashMap<String, PauseState>,
+    echoes: HashMap<String, VecDeque<Echo>>,
+}
+
 #[derive(Clone, Default)]
-pub struct PauseLog(Arc<Mutex<HashMap<String, PauseState>>>);
+pub struct PauseLog(Arc<Mutex<Inner>>);
 
 impl PauseLog {
-    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, PauseState>> {
+    fn inner(&self) -> std::sync::MutexGuard<'_, Inner> {
         self.0
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The console is about to set `state` on `extension`, a member of `queues`: one
+    /// `QueueMemberPause` per queue will follow.
+    pub fn expect_echoes(&self, extension: &str, state: &PauseState, queues: HashSet<String>) {
+        if queues.is_empty() {
+            return;
+        }
+        self.inner()
+            .echoes
+            .entry(extension.to_string())
+            .or_default()
+            .push_back(Echo {
+                state: state.clone(),
+                queues,
+                since: Instant::now(),
+            });
+    }
+
+    /// Forgets the expected echoes of an action that failed (the newest one).
+    pub fn cancel_echoes(&self, extension: &str) {
+        if let Some(queue) = self.inner().echoes.get_mut(extension) {
+            queue.pop_back();
+        }
+    }
+
+    /// Whether this event is the echo of a console action. Events come in order per queue,
+    /// so the echo of an action also settles that queue for every earlier action.
+    pub fn is_echo(&self, extension: &str, queue: &str, state: &PauseState) -> bool {
+        let mut inner = self.inner();
+        let Some(pending) = inner.echoes.get_mut(extension) else {
+            return false;
+        };
+        pending.retain(|echo| echo.since.elapsed() < ECHO_TIMEOUT);
+        let matched = pending
+            .iter()
+            .position(|echo| echo.queues.contains(queue) && echo.state == *state);
+        if let Some(last) = matched {
+            for echo in pending.iter_mut().take(last + 1) {
+                echo.queues.remove(queue);
+            }
+            pending.retain(|echo| !echo.queues.is_empty());
+        }
+        if pending.is_empty() {
+            inner.echoes.remove(extension);
+        }
+        matched.is_some()
     }
 
     /// Takes `now` as the extension's logged state. `Some(previous)` when it changed (the
     /// caller writes the row, or gives it back with [`PauseLog::restore`]); `None` when it
     /// was already so.
     pub fn claim(&self, extension: &str, now: PauseState) -> Option<Option<PauseState>> {
-        let mut map = self.map();
-        if map.get(extension) == Some(&now) {
+        let logged = &mut self.inner().logged;
+        if logged.get(extension) == Some(&now) {
             return None;
         }
-        Some(map.insert(extension.to_string(), now))
+        Some(logged.insert(extension.to_string(), now))
     }
 
     /// Undoes a [`PauseLog::claim`] whose action did not happen.
     pub fn restore(&self, extension: &str, previous: Option<PauseState>) {
-        let mut map = self.map();
+        let logged = &mut self.inner().logged;
         match previous {
-            Some(state) => map.insert(extension.to_string(), state),
-            None => map.remove(extension),
+            Some(state) => logged.insert(extension.to_string(), state),
+            None => logged.remove(extension),
         };
     }
 
-    /// What Asterisk says at a resync: pauses that were there then are no new action.
+    /// What Asterisk says at a resync: pauses that were there then are no new action, and
+    /// the events of the old connection will not come.
     pub fn reset(&self, states: HashMap<String, PauseState>) {
-        *self.map() = states;
+        let mut inner = self.inner();
+        inner.logged = states;
+        inner.echoes.clear();
     }
 }
 
@@ -103,5 +177,29 @@ mod tests {
         assert_eq!(state(false, "午休"), (false, String::new()));
         log.reset(HashMap::new());
         assert_eq!(log.claim("1001", state(true, "午休")), Some(None));
+    }
+
+    #[test]
+    fn late_echoes_of_earlier_actions_are_not_new_changes() {
+        let log = PauseLog::default();
+        let queues = || HashSet::from(["222".to_string(), "333".to_string()]);
+        // 置闲, then 置忙 at once: the unpause's events arrive after the pause was claimed.
+        for now in [state(false, ""), state(true, "")] {
+            assert!(log.claim("1002", now.clone()).is_some());
+            log.expect_echoes("1002", &now, queues());
+        }
+        for queue in ["222", "333"] {
+            assert!(log.is_echo("1002", queue, &state(false, "")), "{queue}");
+        }
+        for queue in ["222", "333"] {
+            assert!(log.is_echo("1002", queue, &state(true, "")), "{queue}");
+        }
+        // All echoes heard: a pause from a phone is a change again.
+        assert!(!log.is_echo("1002", "222", &state(true, "会议")));
+        assert!(log.claim("1002", state(true, "会议")).is_some());
+        // A failed action's echoes are forgotten.
+        log.expect_echoes("1002", &state(false, ""), queues());
+        log.cancel_echoes("1002");
+        assert!(!log.is_echo("1002", "222", &state(false, "")));
     }
 }
