@@ -108,14 +108,17 @@ pub async fn start_pbx(
 }
 
 /// The job number and password of the demo's agent on `extension`: job numbers 8001… for
-/// extensions 1001…, password `demo` + the extension.
+/// extensions 1001…, passwords `demo-pw1`… (the password policy refuses one that contains
+/// the job number or the extension).
 #[cfg(feature = "simulator")]
 pub fn demo_agent_login(extension: &str) -> (String, String) {
-    let job = extension
-        .parse::<u32>()
-        .map(|n| (n + 7000).to_string())
-        .unwrap_or_else(|_| extension.to_string());
-    (job, format!("demo{extension}"))
+    match extension.parse::<u32>() {
+        Ok(n) => (
+            (n + 7000).to_string(),
+            format!("demo-pw{}", n.saturating_sub(1000)),
+        ),
+        Err(_) => (extension.to_string(), format!("demo-pw-{extension}")),
+    }
 }
 
 /// Configures the demo's agents (坐席管理) and their queue memberships, as an owner would

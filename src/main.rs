@@ -249,7 +249,7 @@ fn serve(mut config: Config, demo: Option<Demo<'_>>) -> ExitCode {
             println!("Log in as admin / admin (you will be asked to set a new password).");
             println!("Certificate SHA-256: {}", daemon.tls_fingerprint());
             println!("Simulated call center: queues 222, 333, 444 (seed {seed})");
-            println!("Agents sign in with job numbers 8001-8008, password demo1001-demo1008.");
+            println!("Agents sign in with job numbers 8001-8008, password demo-pw1-demo-pw8.");
             println!("Demo data: {}    Stop with Ctrl-C.", dir.display());
         }
         daemon.serve(shutdown).await

@@ -148,6 +148,28 @@ async fn agents_are_created_on_pbx_extensions_and_every_refusal_changes_nothing(
             "password_required",
             "请填写分机密码。",
         ),
+        // The extension's password is the agent's console password: the admin's policy.
+        (
+            json!({"name": "李娜", "job_number": "8003", "extension": "1003", "password": "12", "extension_type": "sip"}),
+            StatusCode::BAD_REQUEST,
+            "password",
+            "weak_password",
+            "新密码至少需要 8 个字符。",
+        ),
+        (
+            json!({"name": "李娜", "job_number": "8003", "extension": "1003", "password": "demo1003", "extension_type": "sip"}),
+            StatusCode::BAD_REQUEST,
+            "password",
+            "weak_password",
+            "新密码不能包含用户名（工号或分机号）。",
+        ),
+        (
+            json!({"name": "李娜", "job_number": "8003", "extension": "1003", "password": "P@ssw0rd", "extension_type": "sip"}),
+            StatusCode::BAD_REQUEST,
+            "password",
+            "weak_password",
+            "新密码过于常见（常用密码加数字、符号或字母替换也算），容易被猜到，请换一个。",
+        ),
         (
             json!({"name": "李娜", "job_number": "8003", "extension": "1003", "password": "p", "extension_type": "fax"}),
             StatusCode::BAD_REQUEST,
@@ -156,7 +178,7 @@ async fn agents_are_created_on_pbx_extensions_and_every_refusal_changes_nothing(
             "分机类型只能是 web 分机、sip 分机或模拟分机。",
         ),
         (
-            json!({"name": "李娜", "job_number": "8003", "extension": "1003", "password": "p", "extension_type": "analog"}),
+            json!({"name": "李娜", "job_number": "8003", "extension": "1003", "password": "ext-pass-1", "extension_type": "analog"}),
             StatusCode::BAD_REQUEST,
             "extension_type",
             "extension_type_mismatch",

@@ -182,11 +182,30 @@ async fn weak_reused_or_unauthenticated_password_changes_change_nothing() {
             "weak_password",
             "新密码至少需要 8 个字符。",
         ),
+        // The findings: a common password dressed up, or the user name inside.
         (
             "admin",
-            "Admin123",
+            "P@ssw0rd",
             "weak_password",
-            "新密码过于常见，容易被猜到，请换一个。",
+            "新密码过于常见（常用密码加数字、符号或字母替换也算），容易被猜到，请换一个。",
+        ),
+        (
+            "admin",
+            "Passw0rd!",
+            "weak_password",
+            "新密码过于常见（常用密码加数字、符号或字母替换也算），容易被猜到，请换一个。",
+        ),
+        (
+            "admin",
+            "admin12345",
+            "weak_password",
+            "新密码不能包含用户名（工号或分机号）。",
+        ),
+        (
+            "admin",
+            "Admin-admin",
+            "weak_password",
+            "新密码不能包含用户名（工号或分机号）。",
         ),
         (
             "admin",

@@ -254,7 +254,7 @@ impl Accounts {
         if !old_ok {
             return Err(PasswordChangeError::WrongOldPassword);
         }
-        password::check_policy(&account.username, new_password)
+        password::check_policy(&[&account.username], new_password)
             .map_err(PasswordChangeError::Policy)?;
         let recent = self
             .store

@@ -13,36 +13,11 @@ use crate::i18n::Text;
 pub const MIN_LENGTH: usize = 8;
 pub const MAX_LENGTH: usize = 128;
 
-/// Passwords refused whatever their length: the factory one and the first guesses of any
-/// attacker.
-const COMMON_PASSWORDS: &[&str] = &[
-    "admin",
-    "password",
-    "12345678",
-    "123456789",
-    "1234567890",
-    "87654321",
-    "11111111",
-    "88888888",
-    "00000000",
-    "admin123",
-    "admin1234",
-    "admin@123",
-    "administrator",
-    "password1",
-    "qwertyui",
-    "qwerty123",
-    "abc12345",
-    "abcd1234",
-    "iloveyou",
-    "coocenter",
-    "zycoo123",
-    "changeme",
-    "root1234",
-    "passw0rd",
-    "1q2w3e4r",
-    "a1234567",
-];
+/// The 30,000 most common passwords (zxcvbn's list, from Mark Burnett's 10 million) and the
+/// most common in Chinese leaks, lower-case, one per line, gzip'd into the binary
+/// (`scripts/common-passwords` regenerates it). 130 kB in the binary, nothing resident: a
+/// check streams through it (a few milliseconds, once per password change).
+const COMMON_PASSWORDS_GZ: &[u8] = include_bytes!("common-passwords.txt.gz");
 
 /// Why a new password was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,12 +42,12 @@ impl PolicyViolation {
                 "The new password must not be longer than 128 characters.",
             ),
             PolicyViolation::SameAsUsername => Text::fixed(
-                "新密码不能与用户名相同。",
-                "The new password must not be the user name.",
+                "新密码不能包含用户名（工号或分机号）。",
+                "The new password must not contain the user name (job number or extension).",
             ),
             PolicyViolation::Common => Text::fixed(
-                "新密码过于常见，容易被猜到，请换一个。",
-                "The new password is too common and easy to guess; choose another.",
+                "新密码过于常见（常用密码加数字、符号或字母替换也算），容易被猜到，请换一个。",
+                "The new password is too common (a common password with digits, symbols or look-alike letters counts too) and easy to guess; choose another.",
             ),
             PolicyViolation::TooSimple => Text::fixed(
                 "新密码需包含字母、数字、符号中的至少两类。",
@@ -86,9 +61,15 @@ impl PolicyViolation {
     }
 }
 
-/// Checks a new password against the policy (reuse is checked by the caller against the
-/// stored hashes).
-pub fn check_policy(username: &str, candidate: &str) -> Result<(), PolicyViolation> {
+/// The rules, as the UI states them (`pw.rules` in the web UI's messages says the same):
+/// 8 to 128 characters; at least two of letters, digits and symbols; not containing a login
+/// name of the account; not a common password, nor one dressed up (`P@ssw0rd`, `Passw0rd!`,
+/// `admin12345`, `Admin-admin`). The same rules hold for the administrator and for agents,
+/// whose extension password is also their console password.
+///
+/// `login_names` are the names the account logs in with (the admin's user name; an agent's
+/// job number and extension). Reuse is checked by the caller against the stored hashes.
+pub fn check_policy(login_names: &[&str], candidate: &str) -> Result<(), PolicyViolation> {
     let length = candidate.chars().count();
     if length < MIN_LENGTH {
         return Err(PolicyViolation::TooShort);
@@ -97,11 +78,12 @@ pub fn check_policy(username: &str, candidate: &str) -> Result<(), PolicyViolati
         return Err(PolicyViolation::TooLong);
     }
     let lowered = candidate.to_lowercase();
-    if lowered == username.to_lowercase() {
+    if login_names
+        .iter()
+        .map(|name| name.trim().to_lowercase())
+        .any(|name| !name.is_empty() && lowered.contains(&name))
+    {
         return Err(PolicyViolation::SameAsUsername);
-    }
-    if COMMON_PASSWORDS.contains(&lowered.as_str()) {
-        return Err(PolicyViolation::Common);
     }
     let letters = candidate.chars().any(char::is_alphabetic);
     let digits = candidate.chars().any(|c| c.is_ascii_digit());
@@ -114,7 +96,64 @@ pub fn check_policy(username: &str, candidate: &str) -> Result<(), PolicyViolati
     {
         return Err(PolicyViolation::TooSimple);
     }
+    if is_common(&guessable_forms(&lowered)) {
+        return Err(PolicyViolation::Common);
+    }
     Ok(())
+}
+
+/// The forms an attacker's list would try for `lowered`: itself, with look-alike characters
+/// read back as letters (`p@ssw0rd`), without the digits and symbols around it
+/// (`admin12345`, `passw0rd!`), and the unit of a repetition (`admin-admin`).
+fn guessable_forms(lowered: &str) -> Vec<String> {
+    fn unleet(text: &str) -> String {
+        text.chars()
+            .map(|c| match c {
+                '@' | '4' => 'a',
+                '0' => 'o',
+                '1' | '!' => 'i',
+                '3' => 'e',
+                '$' | '5' => 's',
+                '7' | '+' => 't',
+                other => other,
+            })
+            .collect()
+    }
+    fn core(text: &str) -> String {
+        text.trim_matches(|c: char| !c.is_alphabetic()).to_string()
+    }
+    fn repeated_unit(text: &str) -> Option<String> {
+        let alnum: Vec<char> = text.chars().filter(|c| c.is_alphanumeric()).collect();
+        (1..=alnum.len() / 2)
+            .filter(|unit| alnum.len() % unit == 0)
+            .find(|&unit| alnum.chunks(unit).all(|chunk| chunk == &alnum[..unit]))
+            .map(|unit| alnum[..unit].iter().collect())
+    }
+    let mut forms = vec![
+        lowered.to_string(),
+        unleet(lowered),
+        core(lowered),
+        core(&unleet(lowered)),
+        unleet(&core(lowered)),
+    ];
+    let units: Vec<String> = forms.iter().filter_map(|f| repeated_unit(f)).collect();
+    forms.extend(units);
+    forms.retain(|form| form.chars().count() >= 4);
+    forms.sort();
+    forms.dedup();
+    forms
+}
+
+/// Whether any of `forms` is on the common-password list.
+fn is_common(forms: &[String]) -> bool {
+    use std::io::BufRead;
+    if forms.is_empty() {
+        return false;
+    }
+    let list = std::io::BufReader::new(flate2::read::GzDecoder::new(COMMON_PASSWORDS_GZ));
+    list.lines()
+        .map_while(Result::ok)
+        .any(|entry| forms.contains(&entry))
 }
 
 /// argon2id with OWASP's minimum (19 MiB, 2 passes, 1 lane): strong, and small enough for the
@@ -182,28 +221,80 @@ mod tests {
 
     #[test]
     fn policy_refusals() {
-        assert_eq!(check_policy("admin", "a1!"), Err(PolicyViolation::TooShort));
+        let admin = &["admin"][..];
+        assert_eq!(check_policy(admin, "a1!"), Err(PolicyViolation::TooShort));
         assert_eq!(
-            check_policy("admin", &"a1".repeat(65)),
+            check_policy(admin, &"a1".repeat(65)),
             Err(PolicyViolation::TooLong)
         );
         assert_eq!(
-            check_policy("operator1", "Operator1"),
+            check_policy(&["operator1"], "Operator1"),
             Err(PolicyViolation::SameAsUsername)
         );
         assert_eq!(
-            check_policy("admin", "Admin123"),
-            Err(PolicyViolation::Common)
-        );
-        assert_eq!(
-            check_policy("admin", "abcdefghij"),
+            check_policy(admin, "abcdefghij"),
             Err(PolicyViolation::TooSimple)
         );
         assert_eq!(
-            check_policy("admin", "1234512345"),
+            check_policy(admin, "1234512345"),
             Err(PolicyViolation::TooSimple)
         );
-        assert_eq!(check_policy("admin", "correct horse"), Ok(()));
-        assert_eq!(check_policy("admin", "坐席密码2026"), Ok(()));
+        assert_eq!(check_policy(admin, "correct horse"), Ok(()));
+        assert_eq!(check_policy(admin, "坐席密码2026"), Ok(()));
+    }
+
+    #[test]
+    fn common_passwords_and_their_disguises_are_refused() {
+        let admin = &["admin"][..];
+        for weak in [
+            "Password1",
+            "qwerty123",
+            "P@ssw0rd",
+            "Passw0rd!",
+            "Dragon#2026",
+            "woaini1314",
+            "1qaz@WSX",
+        ] {
+            assert_eq!(
+                check_policy(admin, weak),
+                Err(PolicyViolation::Common),
+                "{weak}"
+            );
+        }
+        for with_name in ["admin12345", "Admin-admin", "Admin123", "myadmin!9"] {
+            assert_eq!(
+                check_policy(admin, with_name),
+                Err(PolicyViolation::SameAsUsername),
+                "{with_name}"
+            );
+        }
+        // An agent's login names are its job number and its extension.
+        let agent = &["8002", "1002"][..];
+        assert_eq!(check_policy(agent, "12"), Err(PolicyViolation::TooShort));
+        assert_eq!(
+            check_policy(agent, "kefu-8002"),
+            Err(PolicyViolation::SameAsUsername)
+        );
+        assert_eq!(
+            check_policy(agent, "demo1002"),
+            Err(PolicyViolation::SameAsUsername)
+        );
+        assert_eq!(check_policy(agent, "ext-pass-1"), Ok(()));
+        assert_eq!(check_policy(agent, "Lemon-Tree-42"), Ok(()));
+    }
+
+    #[test]
+    fn the_list_is_large_and_streams_from_the_binary() {
+        use std::io::BufRead;
+        let list = std::io::BufReader::new(flate2::read::GzDecoder::new(COMMON_PASSWORDS_GZ));
+        let entries: Vec<String> = list.lines().map(Result::unwrap).collect();
+        assert!(entries.len() > 30_000, "{} entries", entries.len());
+        assert!(entries
+            .iter()
+            .all(|e| e.chars().count() >= 4 && *e == e.to_lowercase()));
+        assert!(
+            COMMON_PASSWORDS_GZ.len() < 200_000,
+            "compressed in the binary"
+        );
     }
 }

@@ -6,6 +6,7 @@
 
 use std::path::PathBuf;
 
+use crate::accounts::password;
 use crate::i18n::Text;
 use crate::store::agents::{self, Agent, AgentFields, PbxExtension};
 use crate::store::{self, oplog, queues, Store, StoreError};
@@ -239,7 +240,18 @@ impl Directory {
                     "The extension's password must be at most 64 characters, without spaces or control characters.",
                 ))
             }
-            _ => {}
+            Some(p) => {
+                // The extension's password is also the agent's console password: the same
+                // policy as the administrator's, with both of the agent's login names.
+                password::check_policy(&[job, input.extension.trim()], p).map_err(|violation| {
+                    DirectoryError::Invalid {
+                        field: "password",
+                        code: "weak_password",
+                        text: violation.text(),
+                    }
+                })?;
+            }
+            None => {}
         }
         let extension = input.extension.trim().to_string();
         if extension.is_empty() {
@@ -658,8 +670,20 @@ impl Directory {
         }
         let now = pauses::state(paused, reason);
         let log = self.pbx.pause_log();
+        // Asterisk answers with one QueueMemberPause per queue the member is in.
+        let queues: std::collections::HashSet<String> = self
+            .pbx
+            .live()
+            .borrow()
+            .agents
+            .iter()
+            .filter(|row| row.extension == agent.extension)
+            .map(|row| row.queue.clone())
+            .collect();
         let claimed = log.claim(&agent.extension, now.clone());
+        log.expect_echoes(&agent.extension, &now, queues);
         if let Err(err) = commands::pause(self.pbx.client(), &interface, paused, reason).await {
+            log.cancel_echoes(&agent.extension);
             if let Some(previous) = claimed {
                 log.restore(&agent.extension, previous);
             }

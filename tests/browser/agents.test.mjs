@@ -113,7 +113,7 @@ test('坐席管理, 队列管理, agent page and 操作日志 journey (manual §
     const answer = page.waitForResponse((r) => /\/api\/v1\/agents\/\d+\/password$/.test(new URL(r.url()).pathname));
     await row('8001').getByTestId('agent-password-toggle').click();
     assert.equal((await answer).status(), 200);
-    await expectText(row('8001').getByTestId('agent-password'), 'demo1001');
+    await expectText(row('8001').getByTestId('agent-password'), 'demo-pw1');
     await expectAttr(row('8001').getByTestId('agent-password-toggle'), 'aria-pressed', 'true');
     await expectText(row('8002').getByTestId('agent-password'), '••••••');
     await screenshot(page, 'agents-password.png');
@@ -212,7 +212,7 @@ test('坐席管理, 队列管理, agent page and 操作日志 journey (manual §
     await expectText(page.locator('#agent-form-title'), '编辑坐席');
     assert.equal(await page.locator('#agent-form-name').inputValue(), NAME);
     assert.equal(await page.locator('#agent-form-password').inputValue(), '');
-    await expectText(page.locator('#agent-form-password-hint'), '留空则不修改密码。');
+    await expectText(page.locator('#agent-form-password-hint'), /^留空则不修改密码。 分机密码也是坐席登录控制台的密码：8–64 个字符/);
     assert.equal(await page.locator('label[for="agent-form-password"] .req').count(), 0);
     assert.equal(await page.locator(`#agent-form-extension option[value="${EXT}"]`).isDisabled(), false);
     await screenshot(page, 'agents-edit.png');
@@ -372,7 +372,7 @@ test('坐席管理, 队列管理, agent page and 操作日志 journey (manual §
 
   await step('more agents log in and out (over the API) so that the log has several pages', async () => {
     for (let i = 2; i <= 8; i++) {
-      const login = await call(agentPage, 'POST', '/api/v1/session', { username: `800${i}`, password: `demo100${i}` });
+      const login = await call(agentPage, 'POST', '/api/v1/session', { username: `800${i}`, password: `demo-pw${i}` });
       assert.equal(login.status, 200, `800${i} logs in`);
       assert.equal((await call(agentPage, 'DELETE', '/api/v1/session')).status, 204);
     }

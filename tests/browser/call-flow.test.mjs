@@ -232,7 +232,7 @@ test('其他设置 journey: the three play options and the 10 s rule (manual §9
       await agent.page.goto(daemon.url);
       await expectHash(agent.page, '#/login');
       await agent.page.locator('#login-username').fill('8001');
-      await agent.page.locator('#login-password').fill('demo1001');
+      await agent.page.locator('#login-password').fill('demo-pw1');
       await agent.page.locator('#login-submit').click();
       await expectHash(agent.page, '#/agent');
       const popup = await agent.page.waitForEvent('popup', { timeout: 180_000 });

@@ -9,7 +9,7 @@
 // (read from the browser's download and unzipped here with fflate: two entries, each a
 // RIFF/WAVE file); checks 21 rows and is refused before anything is asked (一次最多下载 20
 // 条 — and the server refuses 21 too); annotates (批注) a recording of agent 8002. Agent
-// 8002 (password demo1002) then logs in and sees the note on the agent page next to that
+// 8002 (password demo-pw2) then logs in and sees the note on the agent page next to that
 // recording, and can play it; team leader 8001 gets the table of their queues with the
 // server's filter choices (【删除】 where the server says so). Finally the administrator
 // deletes a recording (asked first) and the page is shown in English. Screenshots: target/browser-artifacts/recordings-*.png.
@@ -36,9 +36,9 @@ import { loginAndChangePassword } from './lib/login.mjs';
 
 const JOURNEY = 'recordings';
 const AGENT_JOB = '8002';
-const AGENT_PASSWORD = 'demo1002';
+const AGENT_PASSWORD = 'demo-pw2';
 const LEADER_JOB = '8001';
-const LEADER_PASSWORD = 'demo1001';
+const LEADER_PASSWORD = 'demo-pw1';
 const NOTE = '开场白规范，语气很好（组长批注）';
 
 let daemon;

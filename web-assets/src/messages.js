@@ -44,7 +44,7 @@ export const messages = {
     'pw.old': '原密码',
     'pw.new': '新密码',
     'pw.confirm': '确认新密码',
-    'pw.hint': '至少 8 个字符，不能与原密码相同，不能是 “admin” 或用户名。',
+    'pw.hint': '8–128 个字符，包含字母、数字、符号中的至少两类；不能包含用户名，不能是常见密码（常用密码加数字、符号或 @→a 之类的替换也不行），不能与原密码相同。',
     'pw.submit': '保存密码',
     'pw.submitting': '正在保存…',
     'pw.required': '请填写所有密码字段。',
@@ -261,6 +261,7 @@ export const messages = {
     'agents.form.extensionHint': '分机须先在 PBX 设置中创建（sip、web 或模拟分机），创建后点击“刷新”即可在此选择。',
     'agents.form.refreshHint': '重新读取 PBX 的分机列表',
     'agents.form.passwordKeep': '留空则不修改密码。',
+    'agents.form.passwordRules': '分机密码也是坐席登录控制台的密码：8–64 个字符，包含字母、数字、符号中的至少两类，不能包含工号或分机号，不能是常见密码。',
     'agents.form.passwordUnchanged': '不修改',
 
     'queues.desc': '管理各队列的坐席成员和振铃策略。',
@@ -694,7 +695,7 @@ export const messages = {
     'pw.old': 'Current password',
     'pw.new': 'New password',
     'pw.confirm': 'Confirm new password',
-    'pw.hint': 'At least 8 characters; not the current password, not “admin” and not the user name.',
+    'pw.hint': '8–128 characters mixing at least two of letters, digits and symbols; not containing the user name, not a common password (nor one with digits, symbols or look-alikes such as @ for a added), and not the current password.',
     'pw.submit': 'Save password',
     'pw.submitting': 'Saving…',
     'pw.required': 'Fill in all password fields.',
@@ -911,6 +912,7 @@ export const messages = {
     'agents.form.extensionHint': 'Create the extension (SIP, web or analog) in the PBX settings first, then click “Refresh” to choose it here.',
     'agents.form.refreshHint': 'Read the PBX’s extensions again',
     'agents.form.passwordKeep': 'Leave empty to keep the current password.',
+    'agents.form.passwordRules': 'The extension password is also the agent’s console password: 8–64 characters mixing at least two of letters, digits and symbols, not containing the job number or the extension, and not a common password.',
     'agents.form.passwordUnchanged': 'unchanged',
 
     'queues.desc': 'The member agents and the ring strategy of each queue.',

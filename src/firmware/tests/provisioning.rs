@@ -63,7 +63,7 @@ fn provisioning_writes_identity_key_password_and_secret() {
         "{hash}"
     );
     assert!(password::verify(pw, &hash));
-    assert!(password::check_policy("admin", pw).is_ok());
+    assert!(password::check_policy(&["admin"], pw).is_ok());
     assert_eq!(mode(&data.join("provisioned-admin.phc")), 0o600);
     let on_disk: String = walk(data).join("\n");
     assert!(

@@ -208,7 +208,9 @@ function AgentForm({ agent, onSaved, onCancel }) {
     }
   }
 
-  const pwHint = editing ? t('agents.form.passwordKeep') : undefined;
+  const pwHint = editing
+    ? `${t('agents.form.passwordKeep')} ${t('agents.form.passwordRules')}`
+    : t('agents.form.passwordRules');
   const extHint = extError || t('agents.form.extensionHint');
 
   return html`<form class="dialog-body agent-form" ref=${formRef} onSubmit=${submit} noValidate data-testid="agent-form">
