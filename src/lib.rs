@@ -93,6 +93,25 @@ pub async fn start(config: Config) -> anyhow::Result<Daemon> {
     {
         log::warn!("factory reset done: {report:?}");
     }
+    // A crash in the middle of a crash-safe write leaves its temporary file behind.
+    {
+        let (cert_path, _) = config.tls_paths();
+        let folders: Vec<std::path::PathBuf> = [
+            Some(data_dir.clone()),
+            cert_path.parent().map(std::path::Path::to_path_buf),
+            Some(config.paths.asterisk_config_dir.clone()),
+            Some(config.paths.prompts_dir.clone()),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        tokio::task::spawn_blocking(move || {
+            for folder in folders {
+                fs_atomic::remove_leftovers(&folder);
+            }
+        })
+        .await?;
+    }
     let database = config.database_path();
     let store = tokio::task::spawn_blocking(move || Store::open(&database))
         .await?
