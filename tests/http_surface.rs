@@ -224,6 +224,49 @@ async fn bad_requests_get_json_errors() {
 }
 
 #[tokio::test]
+async fn bad_query_strings_get_json_errors_in_every_search() {
+    let daemon = TestDaemon::start().await;
+    let mut api = daemon.api();
+    api.first_login().await;
+    for path in [
+        "/api/v1/oplog?page=-1",
+        "/api/v1/audit?per_page=x",
+        "/api/v1/recordings?page=-1",
+        "/api/v1/voicemail?page=abc",
+        // A NUL in a search: refused before it reaches SQLite's full-text index.
+        "/api/v1/recordings?customer=%00138",
+        "/api/v1/oplog?q=a%00b",
+        "/api/v1/audit?q=%00",
+        "/api/v1/voicemail?q=%01",
+    ] {
+        let answer = api.get(path).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::BAD_REQUEST,
+            "{path}: {:?}",
+            answer.body
+        );
+        assert_eq!(answer.headers[CONTENT_TYPE], "application/json", "{path}");
+        assert_eq!(answer.code(), "invalid_query", "{path}");
+        assert!(
+            answer.message().starts_with("查询参数"),
+            "{path}: {}",
+            answer.message()
+        );
+    }
+    api.lang = "en";
+    let answer = api.get("/api/v1/oplog?q=%00").await;
+    assert!(
+        answer
+            .message()
+            .starts_with("The query parameter q contains a control character"),
+        "{}",
+        answer.message()
+    );
+    daemon.stop().await;
+}
+
+#[tokio::test]
 async fn cross_site_state_changes_are_refused_and_change_nothing() {
     let daemon = TestDaemon::start().await;
     let mut api = daemon.api();

@@ -9,6 +9,7 @@ pub mod error;
 pub mod files;
 pub mod guard;
 pub mod json;
+pub mod query;
 pub mod server;
 pub mod session;
 pub mod tls;

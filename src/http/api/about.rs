@@ -89,7 +89,9 @@ pub async fn system(
 pub async fn pbx_manual(
     State(state): State<Arc<AppState>>,
     _admin: AdminSession,
-    axum::extract::Query(query): axum::extract::Query<std::collections::HashMap<String, String>>,
+    crate::http::query::ApiQuery(query): crate::http::query::ApiQuery<
+        std::collections::HashMap<String, String>,
+    >,
 ) -> Result<axum::response::Response, ApiError> {
     use axum::http::header;
     use axum::response::IntoResponse;

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Extension;
 use chrono::{Local, NaiveDate, TimeZone};
@@ -14,6 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::json::ApiJson;
+use crate::http::query::ApiQuery;
 use crate::http::session::AdminSession;
 use crate::http::{audit, AppState, ClientAddr};
 use crate::i18n::Text;
@@ -209,7 +210,7 @@ fn round2(x: f64) -> f64 {
 pub async fn survey_report(
     State(state): State<Arc<AppState>>,
     _admin: AdminSession,
-    Query(query): Query<ReportQuery>,
+    ApiQuery(query): ApiQuery<ReportQuery>,
 ) -> Result<ApiJson<SurveyReport>, ApiError> {
     let to = match query.to.as_deref().filter(|v| !v.is_empty()) {
         Some(v) => parse_day("to", v)?,

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Extension;
 use serde::{Deserialize, Serialize};
@@ -15,6 +15,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::crm::{self, CrmError};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::json::ApiJson;
+use crate::http::query::ApiQuery;
 use crate::http::session::AdminSession;
 use crate::http::{audit, AppState, ClientAddr};
 use crate::i18n::Text;
@@ -286,7 +287,7 @@ pub async fn delete_data(
     Extension(ClientAddr(client)): Extension<ClientAddr>,
     AdminSession(session): AdminSession,
     Path(kind): Path<String>,
-    Query(query): Query<DeletionQuery>,
+    ApiQuery(query): ApiQuery<DeletionQuery>,
 ) -> Result<ApiJson<Deleted>, ApiError> {
     let kind = DataKind::from_code(&kind).ok_or_else(|| {
         ApiError::new(

@@ -3,13 +3,14 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use chrono::{Local, TimeZone};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::json::ApiJson;
+use crate::http::query::ApiQuery;
 use crate::http::session::AdminSession;
 use crate::http::AppState;
 use crate::i18n::Text;
@@ -117,7 +118,7 @@ pub fn local_time(ms: i64) -> String {
 pub async fn list(
     State(state): State<Arc<AppState>>,
     _admin: AdminSession,
-    Query(query): Query<PageQuery>,
+    ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<ApiJson<OplogPage>, ApiError> {
     let (page, per_page) = paging(&query)?;
     let text = query.q.clone();
@@ -151,7 +152,7 @@ pub async fn list(
 pub async fn audit_trail(
     State(state): State<Arc<AppState>>,
     _admin: AdminSession,
-    Query(query): Query<PageQuery>,
+    ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<ApiJson<AuditPage>, ApiError> {
     let (page, per_page) = paging(&query)?;
     let text = query.q.clone();

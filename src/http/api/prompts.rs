@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::multipart::{Multipart, MultipartError, MultipartRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Extension;
@@ -17,6 +17,7 @@ use utoipa::ToSchema;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::files::{self, DownloadQuery};
 use crate::http::json::ApiJson;
+use crate::http::query::ApiQuery;
 use crate::http::session::AdminSession;
 use crate::http::{audit, AppState, ClientAddr};
 use crate::i18n::Text;
@@ -359,7 +360,7 @@ pub async fn audio(
     State(state): State<Arc<AppState>>,
     _admin: AdminSession,
     Path(name): Path<String>,
-    Query(query): Query<DownloadQuery>,
+    ApiQuery(query): ApiQuery<DownloadQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     // The file is reached through the index: the name never becomes a path by itself.

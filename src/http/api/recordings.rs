@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
@@ -21,6 +21,7 @@ use crate::accounts::masking::{self, Viewer};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::files::{self, Disposition, DownloadQuery};
 use crate::http::json::ApiJson;
+use crate::http::query::ApiQuery;
 use crate::http::session::{ActiveSession, Session};
 use crate::http::{audit, AppState, ClientAddr};
 use crate::i18n::Text;
@@ -279,7 +280,7 @@ fn choice_items(choices: Vec<Choice>) -> Vec<ChoiceItem> {
 pub async fn list(
     State(state): State<Arc<AppState>>,
     ActiveSession(session): ActiveSession,
-    Query(query): Query<SearchQuery>,
+    ApiQuery(query): ApiQuery<SearchQuery>,
 ) -> Result<Response, ApiError> {
     let who = requester(&state, session).await?;
     let per_page = query.per_page.unwrap_or(25);
@@ -433,7 +434,7 @@ pub async fn audio(
     Extension(ClientAddr(client)): Extension<ClientAddr>,
     ActiveSession(session): ActiveSession,
     Path(id): Path<String>,
-    Query(query): Query<DownloadQuery>,
+    ApiQuery(query): ApiQuery<DownloadQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let id: i64 = id.parse().map_err(|_| not_found())?;
@@ -485,7 +486,7 @@ pub async fn zip(
     State(state): State<Arc<AppState>>,
     Extension(ClientAddr(client)): Extension<ClientAddr>,
     ActiveSession(session): ActiveSession,
-    Query(query): Query<ZipQuery>,
+    ApiQuery(query): ApiQuery<ZipQuery>,
 ) -> Result<Response, ApiError> {
     let mut ids: Vec<i64> = Vec::new();
     for part in query

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
@@ -15,6 +15,7 @@ use utoipa::IntoParams;
 
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::files::{self, DownloadQuery};
+use crate::http::query::ApiQuery;
 use crate::http::session::AdminSession;
 use crate::http::{audit, AppState, ClientAddr};
 use crate::i18n::Text;
@@ -91,7 +92,7 @@ async fn queue_names(state: &AppState) -> HashMap<MailboxId, String> {
 pub async fn list(
     State(state): State<Arc<AppState>>,
     _admin: AdminSession,
-    Query(query): Query<TableQuery>,
+    ApiQuery(query): ApiQuery<TableQuery>,
 ) -> Result<Response, ApiError> {
     let index = state.voicemail.current();
     let names = queue_names(&state).await;
@@ -121,7 +122,7 @@ pub async fn audio(
     State(state): State<Arc<AppState>>,
     _admin: AdminSession,
     Path(id): Path<String>,
-    Query(query): Query<DownloadQuery>,
+    ApiQuery(query): ApiQuery<DownloadQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let index = state.voicemail.current();
