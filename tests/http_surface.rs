@@ -346,6 +346,63 @@ async fn http2_is_offered() {
     daemon.stop().await;
 }
 
+/// Over HTTP/2 a refused upload still gets its answer: the refusal was a stream reset.
+#[tokio::test]
+async fn http2_uploads_over_the_limit_get_413_and_refused_uploads_their_answer() {
+    let daemon =
+        TestDaemon::start_with(|c| c.http.max_body_bytes = coocenterd::config::Bounded(4096)).await;
+    let client = daemon.client();
+    let huge = json!({"username": "admin", "password": "x".repeat(3_000_000)});
+    let too_large = client
+        .post(daemon.url("/api/v1/session"))
+        .json(&huge)
+        .send()
+        .await
+        .expect("an answer, not a stream reset");
+    assert_eq!(too_large.version(), reqwest::Version::HTTP_2);
+    assert_eq!(too_large.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let body: serde_json::Value = too_large.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "payload_too_large");
+    // curl, like a client that stops at the reset, got no answer at all before the fix.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("huge.json");
+    std::fs::write(&file, huge.to_string()).unwrap();
+    let curl = tokio::process::Command::new("curl")
+        .args([
+            "-sk",
+            "--http2",
+            "-o",
+            "-",
+            "-w",
+            "\n%{http_code} %{http_version}",
+        ])
+        .args(["-H", "content-type: application/json", "--data-binary"])
+        .arg(format!("@{}", file.display()))
+        .arg(daemon.url("/api/v1/session"))
+        .output()
+        .await
+        .expect("curl is installed by scripts/test");
+    let out = String::from_utf8_lossy(&curl.stdout);
+    assert!(curl.status.success(), "curl: {:?} {out}", curl.status);
+    assert!(
+        out.ends_with("413 2") && out.contains("payload_too_large"),
+        "{out}"
+    );
+    // An upload without a session is refused before its body is read.
+    let unauthenticated = client
+        .post(daemon.url("/api/v1/prompts"))
+        .header(CONTENT_TYPE, "multipart/form-data; boundary=x")
+        .body(vec![b'a'; 2_000_000])
+        .send()
+        .await
+        .expect("an answer, not a stream reset");
+    assert_eq!(unauthenticated.status(), StatusCode::UNAUTHORIZED);
+    // The connection is still good for the next request.
+    let next = client.get(daemon.url("/")).send().await.unwrap();
+    assert_eq!(next.status(), StatusCode::OK);
+    daemon.stop().await;
+}
+
 /// Every route in the OpenAPI document answers (none is the 404/405 fallback), and the routes
 /// other programs script against are all in it.
 #[tokio::test]

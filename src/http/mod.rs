@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod assets;
+pub mod drain;
 pub mod error;
 pub mod files;
 pub mod guard;
@@ -117,6 +118,9 @@ pub fn router(
         .layer(axum::middleware::from_fn(guard::refuse_cross_site))
         .layer(axum::middleware::from_fn(error::localize_errors))
         .layer(axum::middleware::from_fn(guard::security_headers))
+        .layer(axum::middleware::from_fn(
+            drain::read_refused_bodies_to_the_end,
+        ))
 }
 
 async fn api_not_found() -> ApiError {
