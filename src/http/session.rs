@@ -244,6 +244,33 @@ impl FromRequestParts<Arc<AppState>> for AdminSession {
     }
 }
 
+/// A logged-in administrator or team leader who has set their own password: changes an
+/// ordinary agent may not make (deleting and annotating recordings). Checked before the
+/// request's body is read, like every other role.
+pub struct LeaderOrAdminSession(pub Session);
+
+impl FromRequestParts<Arc<AppState>> for LeaderOrAdminSession {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, Self::Rejection> {
+        let ActiveSession(session) = ActiveSession::from_request_parts(parts, state).await?;
+        if session.role != ROLE_ADMIN && session.role != ROLE_LEADER {
+            return Err(ApiError::new(
+                axum::http::StatusCode::FORBIDDEN,
+                "forbidden",
+                crate::i18n::Text::fixed(
+                    "只有管理员和组长可以进行此操作。",
+                    "Only the administrator and team leaders may do this.",
+                ),
+            ));
+        }
+        Ok(LeaderOrAdminSession(session))
+    }
+}
+
 /// A logged-in agent or team leader (their own page: state, 置忙, 置闲).
 pub struct AgentSession(pub Session, pub i64);
 

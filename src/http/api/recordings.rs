@@ -22,7 +22,7 @@ use crate::http::error::{ApiError, ErrorBody};
 use crate::http::files::{self, Disposition, DownloadQuery};
 use crate::http::json::ApiJson;
 use crate::http::query::ApiQuery;
-use crate::http::session::{ActiveSession, Session};
+use crate::http::session::{ActiveSession, LeaderOrAdminSession, Session};
 use crate::http::{audit, AppState, ClientAddr};
 use crate::i18n::Text;
 use crate::media::recordings::{self as media, Choice, FileError, MAX_ZIP_ENTRIES};
@@ -599,7 +599,7 @@ pub struct Deleted {
 pub async fn delete(
     State(state): State<Arc<AppState>>,
     Extension(ClientAddr(client)): Extension<ClientAddr>,
-    ActiveSession(session): ActiveSession,
+    LeaderOrAdminSession(session): LeaderOrAdminSession,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let id: i64 = id.parse().map_err(|_| not_found())?;
@@ -656,7 +656,7 @@ pub struct NoteInput {
 pub async fn note(
     State(state): State<Arc<AppState>>,
     Extension(ClientAddr(client)): Extension<ClientAddr>,
-    ActiveSession(session): ActiveSession,
+    LeaderOrAdminSession(session): LeaderOrAdminSession,
     Path(id): Path<String>,
     ApiJson(input): ApiJson<NoteInput>,
 ) -> Result<Response, ApiError> {
