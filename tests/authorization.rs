@@ -104,13 +104,7 @@ async fn every_route_answers_each_role_as_its_class_says() {
         (1, "组长甲", "8001", 1, "1001"),
         (2, "坐席乙", "8002", 0, "1002"),
     ] {
-        db.execute(
-            "INSERT INTO agents (id, name, job_number, leader, extension, extension_password,
-                 extension_type, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'sip', 0, 0)",
-            rusqlite::params![id, name, job, leader, ext, format!("Matrix-pw{id}")],
-        )
-        .unwrap();
+        common::insert_agent(&db, (id, name, job, leader, ext), &format!("Matrix-pw{id}"));
     }
     let document: Value = daemon
         .client()

@@ -41,13 +41,7 @@ fn add_agents(db: &rusqlite::Connection) {
         (3, "坐席丙", "8003", 0, "1003"),
         (4, "坐席丁", "8004", 0, "1004"),
     ] {
-        db.execute(
-            "INSERT INTO agents (id, name, job_number, leader, extension, extension_password,
-                 extension_type, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'sip', 0, 0)",
-            rusqlite::params![id, name, job, leader, ext, format!("pw-{ext}")],
-        )
-        .unwrap();
+        common::insert_agent(db, (id, name, job, leader, ext), &format!("pw-{ext}"));
     }
     for (queue, agent) in [("222", 1), ("222", 2), ("333", 4)] {
         db.execute(

@@ -222,6 +222,24 @@ impl FromRequestParts<Arc<AppState>> for ActiveSession {
     }
 }
 
+/// 403 for a role the route is not for.
+fn forbidden(zh: &'static str, en: &'static str) -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::FORBIDDEN,
+        "forbidden",
+        crate::i18n::Text::fixed(zh, en),
+    )
+}
+
+/// The refusal of a change only the administrator and team leaders may make: given by
+/// [`LeaderOrAdminSession`], and by a handler that finds the leader demoted since login.
+pub fn leaders_only() -> ApiError {
+    forbidden(
+        "只有管理员和组长可以进行此操作。",
+        "Only the administrator and team leaders may do this.",
+    )
+}
+
 /// A logged-in administrator who has set their own password.
 pub struct AdminSession(pub Session);
 
@@ -234,10 +252,9 @@ impl FromRequestParts<Arc<AppState>> for AdminSession {
     ) -> Result<Self, Self::Rejection> {
         let ActiveSession(session) = ActiveSession::from_request_parts(parts, state).await?;
         if session.role != ROLE_ADMIN {
-            return Err(ApiError::new(
-                axum::http::StatusCode::FORBIDDEN,
-                "forbidden",
-                crate::i18n::Text::fixed("没有权限执行此操作。", "You are not allowed to do this."),
+            return Err(forbidden(
+                "没有权限执行此操作。",
+                "You are not allowed to do this.",
             ));
         }
         Ok(AdminSession(session))
@@ -258,14 +275,7 @@ impl FromRequestParts<Arc<AppState>> for LeaderOrAdminSession {
     ) -> Result<Self, Self::Rejection> {
         let ActiveSession(session) = ActiveSession::from_request_parts(parts, state).await?;
         if session.role != ROLE_ADMIN && session.role != ROLE_LEADER {
-            return Err(ApiError::new(
-                axum::http::StatusCode::FORBIDDEN,
-                "forbidden",
-                crate::i18n::Text::fixed(
-                    "只有管理员和组长可以进行此操作。",
-                    "Only the administrator and team leaders may do this.",
-                ),
-            ));
+            return Err(leaders_only());
         }
         Ok(LeaderOrAdminSession(session))
     }
@@ -284,13 +294,9 @@ impl FromRequestParts<Arc<AppState>> for AgentSession {
         let ActiveSession(session) = ActiveSession::from_request_parts(parts, state).await?;
         match (session.role.as_str(), session.agent_id) {
             (ROLE_AGENT | ROLE_LEADER, Some(agent_id)) => Ok(AgentSession(session, agent_id)),
-            _ => Err(ApiError::new(
-                axum::http::StatusCode::FORBIDDEN,
-                "forbidden",
-                crate::i18n::Text::fixed(
-                    "此页面仅供坐席登录使用。",
-                    "This page is for agents signed in with their job number or extension.",
-                ),
+            _ => Err(forbidden(
+                "此页面仅供坐席登录使用。",
+                "This page is for agents signed in with their job number or extension.",
             )),
         }
     }

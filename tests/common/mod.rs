@@ -250,6 +250,22 @@ impl Api {
     }
 }
 
+/// An agent written straight into the database (tests without a PBX to create one through),
+/// with its extension's password as given.
+pub fn insert_agent(
+    db: &rusqlite::Connection,
+    (id, name, job, leader, ext): (i64, &str, &str, i64, &str),
+    password: &str,
+) {
+    db.execute(
+        "INSERT INTO agents (id, name, job_number, leader, extension, extension_password,
+             extension_type, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'sip', 0, 0)",
+        rusqlite::params![id, name, job, leader, ext, password],
+    )
+    .unwrap();
+}
+
 /// A real 8 kHz mono 16-bit WAV (what Asterisk plays and records) of `ms` milliseconds of a
 /// quiet 440 Hz tone, in a folder created as needed.
 pub fn write_wav(path: &std::path::Path, ms: u32) {

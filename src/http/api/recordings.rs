@@ -373,17 +373,6 @@ fn unavailable() -> ApiError {
     )
 }
 
-fn forbidden() -> ApiError {
-    ApiError::new(
-        StatusCode::FORBIDDEN,
-        "forbidden",
-        Text::fixed(
-            "只有管理员和组长可以进行此操作。",
-            "Only the administrator and team leaders may do this.",
-        ),
-    )
-}
-
 /// The row of `id` if the requester may see it (else 404: a recording outside one's scope is
 /// not admitted to exist).
 async fn visible_row(state: &AppState, who: &Requester, id: i64) -> Result<RecordingRow, ApiError> {
@@ -604,8 +593,9 @@ pub async fn delete(
 ) -> Result<Response, ApiError> {
     let id: i64 = id.parse().map_err(|_| not_found())?;
     let who = requester(&state, session).await?;
+    // A leader demoted since logging in has an agent's scope now.
     if !who.may_change() {
-        return Err(forbidden());
+        return Err(crate::http::session::leaders_only());
     }
     let row = visible_row(&state, &who, id).await?;
     let file_was_missing = match media::checked_path(&row, state.recordings.roots()) {
@@ -662,8 +652,9 @@ pub async fn note(
 ) -> Result<Response, ApiError> {
     let id: i64 = id.parse().map_err(|_| not_found())?;
     let who = requester(&state, session).await?;
+    // A leader demoted since logging in has an agent's scope now.
     if !who.may_change() {
-        return Err(forbidden());
+        return Err(crate::http::session::leaders_only());
     }
     let text = input.note.trim().to_string();
     if text.chars().count() > MAX_NOTE_CHARS {
